@@ -1,0 +1,142 @@
+using System.Text.Json;
+
+namespace Chat.Protocol.Frames;
+
+/// <summary>
+/// Pure conversions between frames and the UTF-8 JSON text of one WebSocket message. No I/O, no state.
+/// </summary>
+public static class FrameCodec
+{
+    /// <summary>
+    /// Reads one client frame. Never throws for bad input: a frame that cannot be read comes back as an
+    /// error message, with the frame's id when the id itself could be read.
+    /// </summary>
+    public static ClientFrameReadResult ReadClientFrame(ReadOnlySpan<byte> utf8)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize(utf8, ChatJsonContext.Default.ClientFrame);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return Describe(utf8, ex);
+        }
+
+        if (frame is null)
+        {
+            return ClientFrameReadResult.Fail(null, "a frame must be a JSON object");
+        }
+
+        return Names.IsValidEventId(frame.Id)
+            ? ClientFrameReadResult.Ok(frame)
+            : ClientFrameReadResult.Fail(null, "id must be 1 to 64 characters of [A-Za-z0-9._:-]");
+    }
+
+    /// <summary>Writes one server frame as UTF-8 JSON, with its <c>type</c> first.</summary>
+    public static byte[] Write(ServerFrame frame) =>
+        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Default.ServerFrame);
+
+    /// <summary>Writes one client frame as UTF-8 JSON, with its <c>type</c> first.</summary>
+    public static byte[] Write(ClientFrame frame) =>
+        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Default.ClientFrame);
+
+    /// <summary>
+    /// Reads one server frame. Returns null for a well-formed frame of a type this library does not know,
+    /// which a client should ignore so that servers can add frames; throws <see cref="JsonException"/> for
+    /// anything else that is not a valid frame.
+    /// </summary>
+    public static ServerFrame? ReadServerFrame(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, ChatJsonContext.Default.ServerFrame);
+        }
+        catch (JsonException) when (HasUnknownType(utf8, KnownServerTypes))
+        {
+            return null;
+        }
+    }
+
+    private static readonly string[] KnownClientTypes = ["join", "leave", "send", "history", "sync", "ping"];
+    private static readonly string[] KnownServerTypes = ["welcome", "ack", "nack", "message", "sessionEnded"];
+
+    // The cold path: explain what is wrong in words a client author can act on.
+    private static ClientFrameReadResult Describe(ReadOnlySpan<byte> utf8, Exception error)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8.ToArray());
+        }
+        catch (JsonException ex)
+        {
+            return ClientFrameReadResult.Fail(null, $"invalid JSON: {ex.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return ClientFrameReadResult.Fail(null, "a frame must be a JSON object");
+            }
+
+            var id = root.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
+                && Names.IsValidEventId(idElement.GetString())
+                ? idElement.GetString()
+                : null;
+
+            if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            {
+                return ClientFrameReadResult.Fail(id, "missing string field 'type'");
+            }
+
+            var type = typeElement.GetString()!;
+            if (!KnownClientTypes.Contains(type, StringComparer.Ordinal))
+            {
+                return ClientFrameReadResult.Fail(id, $"unknown type '{type}'");
+            }
+
+            if (id is null)
+            {
+                return ClientFrameReadResult.Fail(null, "field 'id' must be a string of 1 to 64 characters of [A-Za-z0-9._:-]");
+            }
+
+            return ClientFrameReadResult.Fail(id, $"invalid '{type}' frame: {FieldProblem(error)}");
+        }
+    }
+
+    private static string FieldProblem(Exception error) => error switch
+    {
+        JsonException { Path: { Length: > 1 } path } => $"field '{path.TrimStart('$', '.')}' is missing, null or of the wrong type",
+        _ => "a required field is missing or null (see docs/PROTOCOL.md for the fields of each type)",
+    };
+
+    private static bool HasUnknownType(ReadOnlySpan<byte> utf8, string[] known)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("type", out var type)
+                && type.ValueKind == JsonValueKind.String
+                && !known.Contains(type.GetString(), StringComparer.Ordinal);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>The outcome of <see cref="FrameCodec.ReadClientFrame"/>: a frame, or an error with the id if it was readable.</summary>
+public readonly record struct ClientFrameReadResult(ClientFrame? Frame, string? Id, string? Error)
+{
+    /// <summary>A frame that was read.</summary>
+    public static ClientFrameReadResult Ok(ClientFrame frame) => new(frame, frame.Id, null);
+
+    /// <summary>A frame that could not be read.</summary>
+    public static ClientFrameReadResult Fail(string? id, string error) => new(null, id, error);
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+
+namespace Chat.Protocol.Frames;
+
+/// <summary>A frame the server sends: a reply to a client event, or a push.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(WelcomeFrame), "welcome")]
+[JsonDerivedType(typeof(AckFrame), "ack")]
+[JsonDerivedType(typeof(NackFrame), "nack")]
+[JsonDerivedType(typeof(MessageFrame), "message")]
+[JsonDerivedType(typeof(SessionEndedFrame), "sessionEnded")]
+public abstract record ServerFrame;
+
+/// <summary>The first frame on every connection.</summary>
+public sealed record WelcomeFrame(string User, int Protocol, ServerLimits Limits) : ServerFrame;
+
+/// <summary>The limits a connection must respect, announced in <see cref="WelcomeFrame"/>.</summary>
+public sealed record ServerLimits(
+    int MaxMessageBytes,
+    int MaxBodyLength,
+    int MaxPageSize,
+    int OutboundQueueCapacity,
+    int EventsPerSecond);
+
+/// <summary>The event with this id succeeded. Which optional fields are set depends on the event's type.</summary>
+public sealed record AckFrame(string Id) : ServerFrame
+{
+    /// <summary>join, leave, send: the room.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Room { get; init; }
+
+    /// <summary>send: the message's per-room sequence number.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Seq { get; init; }
+
+    /// <summary>send: when the message was stored; ping: the server's clock. Unix milliseconds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Ts { get; init; }
+
+    /// <summary>send: true when this id had already been stored and this ack repeats the original.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Duplicate { get; init; }
+
+    /// <summary>join: the room's latest seq (0 when empty), the point to sync from.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? LastSeq { get; init; }
+
+    /// <summary>history, sync: the messages, in ascending seq order.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+
+    /// <summary>history: older messages exist; sync: newer messages exist beyond this page.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? HasMore { get; init; }
+}
+
+/// <summary>The event with this id failed and had no effect. <see cref="Id"/> is null when it could not be read.</summary>
+public sealed record NackFrame(string? Id, string Code, string Message, bool Retryable) : ServerFrame;
+
+/// <summary>A message posted to a room the receiving user is a member of.</summary>
+public sealed record MessageFrame(string Room, long Seq, string Sender, string Id, string Body, long Ts) : ServerFrame
+{
+    /// <summary>The same message as it appears in history and sync results.</summary>
+    public ChatMessage ToMessage() => new(Room, Seq, Sender, Id, Body, Ts);
+}
+
+/// <summary>The session ended; the server closes the socket with <see cref="CloseCodes.SessionEnded"/> next.</summary>
+public sealed record SessionEndedFrame(string Reason) : ServerFrame;
+
+/// <summary>A stored message, as listed by history and sync.</summary>
+public sealed record ChatMessage(string Room, long Seq, string Sender, string Id, string Body, long Ts);

@@ -1,0 +1,1 @@
+namespace Chat.Server; internal static class Program { public static void Main() { } }
