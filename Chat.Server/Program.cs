@@ -1,1 +1,14 @@
-namespace Chat.Server; internal static class Program { public static void Main() { } }
+using Chat.Server.Hosting;
+
+try
+{
+    await using var app = ChatServerApp.Create(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
+{
+    // Start-up failures (bad settings, a port in use, an unreadable database) are an operator's to fix: say what, briefly.
+    await Console.Error.WriteLineAsync($"chat-server: {ex.Message}");
+    return 1;
+}

@@ -1,0 +1,59 @@
+using Chat.Server.Storage;
+
+namespace Chat.Server.Auth;
+
+/// <summary>A write asked for by an HTTP request, which awaits <see cref="Result"/>.</summary>
+internal abstract class HttpWriteOp<T> : WriteOp
+{
+    private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes after commit, or faults with <see cref="WriteFailedException"/>.</summary>
+    public Task<T> Result => _result.Task;
+
+    protected T? Value { get; set; }
+
+    protected override void OnCommitted(WriteContext context) => _result.TrySetResult(Value!);
+
+    protected override void OnFailed(string code, string message) => _result.TrySetException(new WriteFailedException(code, message));
+}
+
+/// <summary>A write that was not stored.</summary>
+internal sealed class WriteFailedException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>Creates a user; the result is the new id, or null when the name is taken.</summary>
+internal sealed class RegisterUserOp(string name, string passwordHash) : HttpWriteOp<long?>
+{
+    public override void Apply(WriteContext context) => Value = context.Sql.InsertUser(name, passwordHash, context.Now);
+}
+
+/// <summary>Creates a session; the result is its id.</summary>
+internal sealed class CreateSessionOp(long userId, byte[] tokenHash, DateTimeOffset expiresAt) : HttpWriteOp<long>
+{
+    public override void Apply(WriteContext context) =>
+        Value = context.Sql.InsertSession(userId, tokenHash, context.Now, expiresAt.ToUnixTimeMilliseconds());
+}
+
+/// <summary>
+/// Revokes a session and, once that is committed, closes its sockets. The result is false when the token
+/// named no live session.
+/// </summary>
+internal sealed class RevokeSessionOp(byte[] tokenHash, string reason) : HttpWriteOp<bool>
+{
+    private long? _sessionId;
+
+    public override void Apply(WriteContext context) => _sessionId = context.Sql.RevokeSession(tokenHash, context.Now);
+
+    protected override void OnCommitted(WriteContext context)
+    {
+        Value = _sessionId is not null;
+        if (_sessionId is { } id)
+        {
+            context.Connections.EndSession(id, reason);
+        }
+
+        base.OnCommitted(context);
+    }
+}

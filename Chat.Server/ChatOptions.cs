@@ -1,0 +1,111 @@
+using Chat.Protocol.Frames;
+
+namespace Chat.Server;
+
+/// <summary>
+/// Server settings, bound from the <c>Chat</c> section of appsettings.json, environment variables
+/// (<c>Chat__DatabasePath</c>) and the command line (<c>--Chat:DatabasePath=...</c>, or the short forms in
+/// <c>Program.cs</c>). Every property states its default; <see cref="Validate"/> runs at start-up.
+/// </summary>
+public sealed record ChatOptions
+{
+    public const string Section = "Chat";
+
+    /// <summary>The SQLite file. Default <c>chat.db</c>, relative to the working directory.</summary>
+    public string DatabasePath { get; init; } = "chat.db";
+
+    /// <summary>
+    /// Browser origins (<c>scheme://host[:port]</c>) allowed to open <c>/ws</c>. Default none: only clients that send
+    /// no <c>Origin</c> header (non-browser clients) may connect.
+    /// </summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
+    /// <summary>Absolute lifetime of a session from login. Default 7 days.</summary>
+    public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>PBKDF2 iterations for new password hashes. Default 600,000 (OWASP 2023 for PBKDF2-HMAC-SHA256).</summary>
+    public int PasswordIterations { get; init; } = 600_000;
+
+    /// <summary>Largest WebSocket message accepted, in bytes, counted across fragments. Default 64 KiB.</summary>
+    public int MaxMessageBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Longest message body, in Unicode code points. Default 4,000.</summary>
+    public int MaxBodyLength { get; init; } = 4_000;
+
+    /// <summary>Most messages one history or sync answer holds; larger limits are capped. Default 200.</summary>
+    public int MaxPageSize { get; init; } = 200;
+
+    /// <summary>Messages in a history answer when the request names no limit. Default 50.</summary>
+    public int DefaultPageSize { get; init; } = 50;
+
+    /// <summary>Frames queued for one connection before it is closed as a slow consumer (4008). Default 1,024.</summary>
+    public int OutboundQueueCapacity { get; init; } = 1_024;
+
+    /// <summary>Writes waiting for the store writer before new ones are refused with <c>unavailable</c>. Default 10,000.</summary>
+    public int WriteQueueCapacity { get; init; } = 10_000;
+
+    /// <summary>Most writes committed in one transaction. Default 256.</summary>
+    public int WriteBatchSize { get; init; } = 256;
+
+    /// <summary>Events one connection may send per second (token bucket, burst of the same size); 0 for no limit. Default 100.</summary>
+    public int EventsPerSecond { get; init; } = 100;
+
+    /// <summary>How often the server pings an idle socket. Default 15 s.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a ping may go unanswered before the socket is dropped. Default 15 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the peer has to answer a close frame, or to take a queued frame when closed as slow. Default 2 s.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the writer waits on a locked database before failing a batch as <c>unavailable</c>. Default 5 s.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// SQLite <c>synchronous</c> level: <c>FULL</c> (default) makes every acked message survive power loss;
+    /// <c>NORMAL</c> is faster and survives a crash of the process but not of the machine.
+    /// </summary>
+    public string Synchronous { get; init; } = "FULL";
+
+    /// <summary>The limits announced to clients in the welcome frame.</summary>
+    public ServerLimits Limits => new(MaxMessageBytes, MaxBodyLength, MaxPageSize, OutboundQueueCapacity, EventsPerSecond);
+
+    /// <summary>Every problem with these settings, in words an operator can act on; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string problem)
+        {
+            if (!ok)
+            {
+                problems.Add(problem);
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(DatabasePath), "Chat:DatabasePath must name a file");
+        Require(SessionLifetime > TimeSpan.Zero, "Chat:SessionLifetime must be positive");
+        Require(PasswordIterations >= 1_000, "Chat:PasswordIterations must be at least 1,000");
+        Require(MaxMessageBytes is >= 1_024 and <= 16 * 1024 * 1024, "Chat:MaxMessageBytes must be between 1 KiB and 16 MiB");
+        Require(MaxBodyLength >= 1 && MaxBodyLength * 4L + 1_024 <= MaxMessageBytes,
+            "Chat:MaxBodyLength must be at least 1, and a body that long (4 bytes a code point) must fit in Chat:MaxMessageBytes");
+        Require(MaxPageSize >= 1, "Chat:MaxPageSize must be at least 1");
+        Require(DefaultPageSize >= 1 && DefaultPageSize <= MaxPageSize, "Chat:DefaultPageSize must be between 1 and Chat:MaxPageSize");
+        Require(OutboundQueueCapacity >= 16, "Chat:OutboundQueueCapacity must be at least 16");
+        Require(WriteQueueCapacity >= 1, "Chat:WriteQueueCapacity must be at least 1");
+        Require(WriteBatchSize >= 1, "Chat:WriteBatchSize must be at least 1");
+        Require(EventsPerSecond >= 0, "Chat:EventsPerSecond must be 0 (no limit) or more");
+        Require(KeepAliveInterval >= TimeSpan.Zero, "Chat:KeepAliveInterval must not be negative (0 turns pings off)");
+        Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
+        Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
+        Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
+        Require(Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA", "Chat:Synchronous must be FULL, NORMAL or EXTRA");
+        foreach (var origin in AllowedOrigins)
+        {
+            Require(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/'),
+                $"Chat:AllowedOrigins entry '{origin}' must be an origin such as https://chat.example.com");
+        }
+
+        return problems;
+    }
+}

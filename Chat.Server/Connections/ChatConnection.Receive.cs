@@ -1,0 +1,75 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Chat.Protocol;
+using Chat.Server.Logging;
+
+namespace Chat.Server.Connections;
+
+internal sealed partial class ChatConnection
+{
+    private const int InitialReceiveBuffer = 4 * 1024;
+
+    /// <summary>
+    /// Reads one message at a time into a buffer that grows only as a message needs it, and never past
+    /// <see cref="ChatOptions.MaxMessageBytes"/> + 1: a message is measured across its fragments as they arrive,
+    /// so an oversized one is refused without ever being held whole.
+    /// </summary>
+    private async Task ReceiveLoopAsync()
+    {
+        var limit = _options.MaxMessageBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBuffer, limit + 1));
+        try
+        {
+            while (true)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (count == buffer.Length)
+                    {
+                        buffer = Grow(buffer, Math.Min(buffer.Length * 2, limit + 1));
+                    }
+
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
+                    switch (result.MessageType)
+                    {
+                        case WebSocketMessageType.Close:
+                            Close(CloseCodes.Normal, "", flush: true);
+                            return;
+                        case WebSocketMessageType.Binary:
+                            _logger.ProtocolViolation(Id, "binary message");
+                            Close(CloseCodes.UnsupportedData, "only text messages are accepted", flush: true);
+                            return;
+                    }
+
+                    count += result.Count;
+                    if (count > limit)
+                    {
+                        _logger.ProtocolViolation(Id, "message over the size limit");
+                        Close(CloseCodes.MessageTooBig, $"messages are limited to {limit} bytes", flush: true);
+                        return;
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                if (!IsClosing)
+                {
+                    await _handler.HandleAsync(this, buffer.AsMemory(0, count));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int size)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan().CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+}

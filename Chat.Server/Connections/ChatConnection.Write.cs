@@ -1,0 +1,41 @@
+using System.Net.WebSockets;
+
+namespace Chat.Server.Connections;
+
+internal sealed partial class ChatConnection
+{
+    /// <summary>
+    /// The only sender on this socket (.NET allows one outstanding send per WebSocket). Drains the queue until
+    /// a close is asked for, then sends the close frame, and leaves the peer <see cref="ChatOptions.CloseTimeout"/>
+    /// to answer it before the socket is dropped.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (await _outbound.Reader.WaitToReadAsync(_abort.Token))
+            {
+                while (_flushBeforeClose && _outbound.Reader.TryRead(out var frame))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                }
+
+                if (!_flushBeforeClose)
+                {
+                    break;
+                }
+            }
+
+            _abort.CancelAfter(_options.CloseTimeout);
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeReason, _abort.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // The socket was dropped or aborted; the receive loop ends on its own.
+            _abort.Cancel();
+        }
+    }
+}

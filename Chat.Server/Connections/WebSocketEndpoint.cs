@@ -1,0 +1,61 @@
+using Chat.Protocol;
+using Chat.Server.Auth;
+using Chat.Server.Http;
+using Chat.Server.Logging;
+
+namespace Chat.Server.Connections;
+
+/// <summary>
+/// <c>GET /ws</c>: checks the Origin and the session before upgrading, then runs the connection. Browsers send
+/// cookies on cross-site WebSocket handshakes, so the Origin check is what stops another site from using a
+/// logged-in user's cookie (cross-site WebSocket hijacking).
+/// </summary>
+internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, ConnectionRegistry registry,
+    FrameHandler handler, TimeProvider clock, ILogger<ChatConnection> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            await Refuse(context, StatusCodes.Status426UpgradeRequired, ErrorCodes.BadRequest, "this endpoint speaks WebSocket only");
+            return;
+        }
+
+        if (registry.IsClosed)
+        {
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, "the server is shutting down");
+            return;
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !options.AllowedOrigins.Contains(origin.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
+        {
+            await Refuse(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"origin '{origin}' is not allowed");
+            return;
+        }
+
+        if (sessions.Authenticate(context.Request) is not { } session)
+        {
+            await Refuse(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "no valid session: log in first");
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            DangerousEnableCompression = false,
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+        });
+        await using var connection = new ChatConnection(socket, session, handler, options, clock, logger);
+        logger.ConnectionOpened(connection.Id, session.UserName);
+        await registry.RunAsync(connection, connection.RunAsync);
+        logger.ConnectionClosed(connection.Id, session.UserName);
+    }
+
+    private async Task Refuse(HttpContext context, int status, string code, string message)
+    {
+        logger.HandshakeRefused(status, message);
+        await HttpJson.Error(status, code, message).ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,85 @@
+using Chat.Protocol;
+using Chat.Server.Auth;
+using Chat.Server.Connections;
+using Chat.Server.Http;
+using Chat.Server.Rooms;
+using Chat.Server.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Serilog;
+
+namespace Chat.Server.Hosting;
+
+/// <summary>Builds the server: a minimal Kestrel host with one WebSocket endpoint and a few JSON endpoints.</summary>
+public static class ChatServerApp
+{
+    // Short command-line forms of the settings operators change most.
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    {
+        ["--db"] = "Chat:DatabasePath",
+        ["--origin"] = "Chat:AllowedOrigins:0",
+        ["--session-lifetime"] = "Chat:SessionLifetime",
+        ["--iterations"] = "Chat:PasswordIterations",
+    };
+
+    /// <summary>
+    /// Builds the application from <paramref name="args"/> (plus appsettings.json and environment variables).
+    /// <paramref name="logTo"/> replaces the console log sink; tests use it to capture the server's log.
+    /// Throws <see cref="InvalidOperationException"/> listing every bad setting.
+    /// </summary>
+    public static WebApplication Create(string[] args, Action<LoggerConfiguration>? logTo = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddCommandLine(args, Switches);
+
+        var options = builder.Configuration.GetSection(ChatOptions.Section).Get<ChatOptions>() ?? new ChatOptions();
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+        });
+        builder.Services.AddSerilog((_, log) =>
+        {
+            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            if (logTo is null)
+            {
+                log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            }
+            else
+            {
+                logTo(log);
+            }
+        });
+
+        builder.Services
+            .AddSingleton(options)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<Database>()
+            .AddSingleton<StoreReader>()
+            .AddSingleton<StoreWriter>()
+            .AddSingleton<RoomHub>()
+            .AddSingleton<ConnectionRegistry>()
+            .AddSingleton<FrameHandler>()
+            .AddSingleton<PasswordHasher>()
+            .AddSingleton<SessionTokens>()
+            .AddSingleton<WebSocketEndpoint>()
+            .AddHostedService<ChatLifecycle>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler(error => error.Run(context =>
+            HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
+        app.UseWebSockets();
+        app.MapAccountEndpoints();
+        app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
+        return app;
+    }
+}

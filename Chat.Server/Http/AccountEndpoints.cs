@@ -1,0 +1,141 @@
+using Chat.Protocol;
+using Chat.Protocol.Http;
+using Chat.Server.Auth;
+using Chat.Server.Logging;
+using Chat.Server.Storage;
+
+namespace Chat.Server.Http;
+
+/// <summary><c>/api/register</c>, <c>/api/login</c>, <c>/api/logout</c> and <c>/healthz</c>.</summary>
+internal static class AccountEndpoints
+{
+    private const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
+
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/register", RegisterAsync);
+        app.MapPost("/api/login", LoginAsync);
+        app.MapPost("/api/logout", LogoutAsync);
+        app.MapGet("/healthz", Health);
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordHasher hasher, StoreWriter writer, ILogger<StoreWriter> logger)
+    {
+        var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Default.Credentials);
+        if (credentials is null)
+        {
+            return error!;
+        }
+
+        if (!Names.IsValidUsername(credentials.Username))
+        {
+            return HttpJson.BadRequest("'username' must be 3 to 32 characters of [A-Za-z0-9._-]");
+        }
+
+        if (credentials.Password.Length is < MinPasswordLength or > MaxPasswordLength)
+        {
+            return HttpJson.BadRequest($"'password' must be {MinPasswordLength} to {MaxPasswordLength} characters");
+        }
+
+        var op = new RegisterUserOp(credentials.Username, hasher.Hash(credentials.Password));
+        await writer.EnqueueAsync(op, request.HttpContext.RequestAborted);
+        try
+        {
+            if (await op.Result is null)
+            {
+                return HttpJson.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, $"the user name '{credentials.Username}' is taken");
+            }
+        }
+        catch (WriteFailedException ex)
+        {
+            return HttpJson.WriteFailed(ex.Code, ex.Message);
+        }
+
+        logger.UserRegistered(credentials.Username);
+        return Results.Json(new RegisterResponse(credentials.Username), ChatJsonContext.Default.RegisterResponse, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> LoginAsync(HttpContext context, PasswordHasher hasher, StoreReader reader, StoreWriter writer,
+        ChatOptions options, TimeProvider clock, ILogger<StoreWriter> logger)
+    {
+        var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Default.Credentials);
+        if (credentials is null)
+        {
+            return error!;
+        }
+
+        var user = Names.IsValidUsername(credentials.Username) ? reader.FindUser(credentials.Username) : null;
+        if (!hasher.Verify(credentials.Password, user?.PasswordHash) || user is not { } found)
+        {
+            logger.LoginFailed(credentials.Username);
+            return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "wrong user name or password");
+        }
+
+        var token = SessionTokens.NewToken();
+        var expiresAt = clock.GetUtcNow() + options.SessionLifetime;
+        var op = new CreateSessionOp(found.Id, SessionTokens.HashOf(token), expiresAt);
+        await writer.EnqueueAsync(op, context.RequestAborted);
+        try
+        {
+            await op.Result;
+        }
+        catch (WriteFailedException ex)
+        {
+            return HttpJson.WriteFailed(ex.Code, ex.Message);
+        }
+
+        context.Response.Cookies.Append(ProtocolInfo.SessionCookie, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = context.Request.IsHttps,
+            Path = "/",
+            Expires = expiresAt,
+        });
+        logger.LoggedIn(found.Name);
+        return Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Default.LoginResponse);
+    }
+
+    private static async Task<IResult> LogoutAsync(HttpContext context, StoreWriter writer, ILogger<StoreWriter> logger)
+    {
+        if (SessionTokens.TokenOf(context.Request) is not { Length: > 0 } token)
+        {
+            return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "no session token: send the cookie or a bearer token");
+        }
+
+        var op = new RevokeSessionOp(SessionTokens.HashOf(token), SessionEndReasons.LoggedOut);
+        await writer.EnqueueAsync(op, context.RequestAborted);
+        try
+        {
+            if (!await op.Result)
+            {
+                return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "the session is unknown, expired or already logged out");
+            }
+        }
+        catch (WriteFailedException ex)
+        {
+            return HttpJson.WriteFailed(ex.Code, ex.Message);
+        }
+
+        context.Response.Cookies.Delete(ProtocolInfo.SessionCookie, new CookieOptions { Path = "/" });
+        logger.LoggedOut();
+        return Results.NoContent();
+    }
+
+    private static IResult Health(StoreReader reader, Connections.ConnectionRegistry connections)
+    {
+        bool healthy;
+        try
+        {
+            healthy = !connections.IsClosed && reader.IsHealthy();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            healthy = false;
+        }
+
+        return healthy
+            ? Results.Json(new HealthResponse("ok"), ChatJsonContext.Default.HealthResponse)
+            : Results.Json(new HealthResponse("unavailable"), ChatJsonContext.Default.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}

@@ -1,0 +1,59 @@
+namespace Chat.Server.Logging;
+
+/// <summary>
+/// Every log event of the server, with a stable event id and property names (ConnectionId, User, Room, EventId)
+/// that operators can filter on. A normal disconnect is Debug; Error means a bug or a failing database.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Database {Path} opened; schema migrated from version {From} to {To}")]
+    public static partial void DatabaseOpened(this ILogger logger, string path, int from, int to);
+
+    [LoggerMessage(3, LogLevel.Information, "Shutdown: draining {Pending} pending writes and closing {Connections} connections")]
+    public static partial void ShuttingDown(this ILogger logger, int pending, int connections);
+
+    [LoggerMessage(4, LogLevel.Information, "Shutdown complete")]
+    public static partial void ShutdownComplete(this ILogger logger);
+
+    [LoggerMessage(10, LogLevel.Debug, "Connection {ConnectionId} opened for {User}")]
+    public static partial void ConnectionOpened(this ILogger logger, string connectionId, string user);
+
+    [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId} of {User} closed")]
+    public static partial void ConnectionClosed(this ILogger logger, string connectionId, string user);
+
+    [LoggerMessage(12, LogLevel.Debug, "Connection {ConnectionId} lost: {Reason}")]
+    public static partial void ConnectionLost(this ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
+    public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
+
+    [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} of {User} closed: session {Reason}")]
+    public static partial void SessionEnded(this ILogger logger, string connectionId, string user, string reason);
+
+    [LoggerMessage(15, LogLevel.Information, "Connection {ConnectionId} closed for a protocol violation: {Violation}")]
+    public static partial void ProtocolViolation(this ILogger logger, string connectionId, string violation);
+
+    [LoggerMessage(16, LogLevel.Information, "WebSocket handshake refused with {Status}: {Reason}")]
+    public static partial void HandshakeRefused(this ILogger logger, int status, string reason);
+
+    [LoggerMessage(20, LogLevel.Error, "A write batch of {Count} failed and was rolled back; every write in it was nacked as unavailable")]
+    public static partial void BatchFailed(this ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(21, LogLevel.Error, "Write {Op} failed and was rolled back alone")]
+    public static partial void WriteOpFailed(this ILogger logger, Exception exception, string op);
+
+    [LoggerMessage(22, LogLevel.Warning, "Rollback failed")]
+    public static partial void RollbackFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(30, LogLevel.Information, "User {User} registered")]
+    public static partial void UserRegistered(this ILogger logger, string user);
+
+    [LoggerMessage(31, LogLevel.Information, "User {User} logged in")]
+    public static partial void LoggedIn(this ILogger logger, string user);
+
+    [LoggerMessage(32, LogLevel.Information, "Failed login for {User}")]
+    public static partial void LoginFailed(this ILogger logger, string user);
+
+    [LoggerMessage(33, LogLevel.Information, "A session was logged out")]
+    public static partial void LoggedOut(this ILogger logger);
+}

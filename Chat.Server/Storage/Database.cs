@@ -1,0 +1,63 @@
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// Opens connections to the chat database: the one writer connection, and pooled read-only connections.
+/// </summary>
+internal sealed class Database(ChatOptions options)
+{
+    private readonly string _writeConnectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = options.DatabasePath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = false,
+        DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+    }.ToString();
+
+    private readonly string _readConnectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = options.DatabasePath,
+        Mode = SqliteOpenMode.ReadOnly,
+        Pooling = true,
+    }.ToString();
+
+    public string Path => options.DatabasePath;
+
+    /// <summary>Opens the writer's connection in WAL mode, so readers never wait for the writer.</summary>
+    public SqliteConnection OpenWriter()
+    {
+        var connection = new SqliteConnection(_writeConnectionString);
+        connection.Open();
+        Execute(connection, $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {options.Synchronous};
+            PRAGMA foreign_keys = ON;
+            PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};
+            """);
+        return connection;
+    }
+
+    /// <summary>Opens a pooled read-only connection. Dispose it to return it to the pool.</summary>
+    public SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Empties the read pool, so that the database file can be released (tests restart on the same file).</summary>
+    public void ReleaseReaders()
+    {
+        using var connection = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+}

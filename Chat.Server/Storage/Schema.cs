@@ -1,0 +1,87 @@
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// The database schema, as an ordered list of migrations. <c>PRAGMA user_version</c> records how many have been
+/// applied; start-up applies the rest, each in its own transaction. Never edit a migration that has shipped:
+/// append a new one.
+/// </summary>
+internal static class Schema
+{
+    // Times are Unix milliseconds (UTC). Names compare case-insensitively so that "Ann" cannot impersonate "ann".
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT    NOT NULL,
+            created_at    INTEGER NOT NULL
+        );
+        CREATE TABLE sessions (
+            id         INTEGER PRIMARY KEY,
+            user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            token_hash BLOB    NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+        CREATE TABLE rooms (
+            id         INTEGER PRIMARY KEY,
+            name       TEXT    NOT NULL UNIQUE,
+            last_seq   INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE members (
+            room_id   INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            joined_at INTEGER NOT NULL,
+            PRIMARY KEY (room_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE messages (
+            id        INTEGER PRIMARY KEY,
+            room_id   INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            seq       INTEGER NOT NULL,
+            sender_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            event_id  TEXT    NOT NULL,
+            body      TEXT    NOT NULL,
+            ts        INTEGER NOT NULL,
+            UNIQUE (room_id, seq),
+            -- Idempotent send: one message per (sender, event id), whatever connection or restart it came through.
+            UNIQUE (sender_id, event_id)
+        );
+        """,
+    ];
+
+    public static int LatestVersion => Migrations.Length;
+
+    /// <summary>Brings the database up to <see cref="LatestVersion"/>. Returns the version it started from.</summary>
+    public static int Migrate(SqliteConnection connection)
+    {
+        var version = ReadVersion(connection);
+        if (version > Migrations.Length)
+        {
+            throw new InvalidOperationException(
+                $"The database is at schema version {version}, newer than this server's {Migrations.Length}. Upgrade the server.");
+        }
+
+        for (var next = version; next < Migrations.Length; next++)
+        {
+            using var transaction = connection.BeginTransaction();
+            Database.Execute(connection, Migrations[next], transaction);
+            Database.Execute(connection, $"PRAGMA user_version = {next + 1};", transaction);
+            transaction.Commit();
+        }
+
+        return version;
+    }
+
+    private static int ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,158 @@
+using Chat.Protocol.Frames;
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// Reads, each on a pooled read-only connection of its own. In WAL mode they see the latest commit and never
+/// wait for the writer.
+/// </summary>
+internal sealed class StoreReader(Database database)
+{
+    /// <summary>The live session a token opens, or null when it is unknown, revoked or expired.</summary>
+    public Session? FindSession(byte[] tokenHash, long now)
+    {
+        using var connection = database.OpenReader();
+        using var command = Command(connection, """
+            SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.token_hash = $a AND s.revoked_at IS NULL AND s.expires_at > $b
+            """, tokenHash, now);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new Session(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)))
+            : null;
+    }
+
+    public SessionState ReadSession(long sessionId, long now)
+    {
+        using var connection = database.OpenReader();
+        using var command = Command(connection, "SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read() || !reader.IsDBNull(1))
+        {
+            return SessionState.Revoked;
+        }
+
+        return reader.GetInt64(0) <= now ? SessionState.Expired : SessionState.Valid;
+    }
+
+    /// <summary>A user's id, canonical name and password hash, looked up case-insensitively.</summary>
+    public (long Id, string Name, string PasswordHash)? FindUser(string name)
+    {
+        using var connection = database.OpenReader();
+        using var command = Command(connection, "SELECT id, name, password_hash FROM users WHERE name = $a", name);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    /// <summary>Checks that the user may read the room, and if so runs <paramref name="page"/> on the same snapshot.</summary>
+    public RoomRead ReadRoom(string room, long userId, Func<SqliteConnection, long, MessagePage> page)
+    {
+        using var connection = database.OpenReader();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = Command(connection, """
+            SELECT r.id, EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = $b)
+            FROM rooms r WHERE r.name = $a
+            """, room, userId);
+        command.Transaction = transaction;
+        long roomId;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return new RoomRead(RoomAccess.NotFound, null);
+            }
+
+            if (!reader.GetBoolean(1))
+            {
+                return new RoomRead(RoomAccess.NotMember, null);
+            }
+
+            roomId = reader.GetInt64(0);
+        }
+
+        return new RoomRead(RoomAccess.Member, page(connection, roomId));
+    }
+
+    /// <summary>The <paramref name="limit"/> messages just before <paramref name="before"/>, in ascending seq order.</summary>
+    public static MessagePage Before(SqliteConnection connection, long roomId, string room, long before, int limit)
+    {
+        using var command = Command(connection, """
+            SELECT m.seq, u.name, m.event_id, m.body, m.ts FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = $a AND m.seq < $b ORDER BY m.seq DESC LIMIT $c
+            """, roomId, before, limit + 1);
+        var messages = ReadMessages(command, room);
+        var hasMore = messages.Count > limit;
+        if (hasMore)
+        {
+            messages.RemoveAt(messages.Count - 1);
+        }
+
+        messages.Reverse();
+        return new MessagePage(messages, hasMore);
+    }
+
+    /// <summary>The first <paramref name="limit"/> messages after <paramref name="after"/>, in ascending seq order.</summary>
+    public static MessagePage After(SqliteConnection connection, long roomId, string room, long after, int limit)
+    {
+        using var command = Command(connection, """
+            SELECT m.seq, u.name, m.event_id, m.body, m.ts FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = $a AND m.seq > $b ORDER BY m.seq ASC LIMIT $c
+            """, roomId, after, limit + 1);
+        var messages = ReadMessages(command, room);
+        var hasMore = messages.Count > limit;
+        if (hasMore)
+        {
+            messages.RemoveAt(messages.Count - 1);
+        }
+
+        return new MessagePage(messages, hasMore);
+    }
+
+    /// <summary>True when the database answers a query.</summary>
+    public bool IsHealthy()
+    {
+        using var connection = database.OpenReader();
+        using var command = Command(connection, "SELECT count(*) FROM sqlite_master");
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static List<ChatMessage> ReadMessages(SqliteCommand command, string room)
+    {
+        var messages = new List<ChatMessage>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            messages.Add(new ChatMessage(room, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
+        }
+
+        return messages;
+    }
+
+    // Parameters are named $a, $b, ... in the order of the values.
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params object[] values)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters.AddWithValue("$" + (char)('a' + i), values[i]);
+        }
+
+        return command;
+    }
+}
+
+/// <summary>An authenticated session: who, and until when.</summary>
+internal sealed record Session(long Id, long UserId, string UserName, DateTimeOffset ExpiresAt);
+
+internal enum RoomAccess
+{
+    Member,
+    NotMember,
+    NotFound,
+}
+
+internal sealed record MessagePage(IReadOnlyList<ChatMessage> Messages, bool HasMore);
+
+internal sealed record RoomRead(RoomAccess Access, MessagePage? Page);

@@ -1,0 +1,196 @@
+using System.Threading.Channels;
+using Chat.Protocol;
+using Chat.Server.Connections;
+using Chat.Server.Logging;
+using Chat.Server.Rooms;
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// The single writer. Every write in the server is a <see cref="WriteOp"/> queued here. One loop takes whatever
+/// is pending (up to <see cref="ChatOptions.WriteBatchSize"/>), applies it in one transaction, commits, and only
+/// then completes each op in queue order. SQLite admits one writer at a time anyway; doing it here also makes
+/// per-room seqs gapless and puts fan-out in commit order without any lock.
+/// </summary>
+internal sealed class StoreWriter : IAsyncDisposable
+{
+    private readonly Channel<WriteOp> _queue;
+    private readonly Database _database;
+    private readonly ChatOptions _options;
+    private readonly RoomHub _rooms;
+    private readonly ConnectionRegistry _connections;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<StoreWriter> _logger;
+    private SqliteConnection? _connection;
+    private WriterStatements? _statements;
+    private Task _loop = Task.CompletedTask;
+
+    public StoreWriter(Database database, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
+        TimeProvider clock, ILogger<StoreWriter> logger)
+    {
+        _database = database;
+        _options = options;
+        _rooms = rooms;
+        _connections = connections;
+        _clock = clock;
+        _logger = logger;
+        _queue = Channel.CreateBounded<WriteOp>(new BoundedChannelOptions(options.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Pending writes, for health and metrics.</summary>
+    public int QueueLength => _queue.Reader.Count;
+
+    /// <summary>Opens the database, migrates it, loads room membership, and starts the loop.</summary>
+    public void Start()
+    {
+        _connection = _database.OpenWriter();
+        var from = Schema.Migrate(_connection);
+        _logger.DatabaseOpened(_database.Path, from, Schema.LatestVersion);
+        _rooms.Load(_connection);
+        _statements = new WriterStatements(_connection);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>
+    /// Queues a write from a connection without waiting. False when the queue is full or the writer has stopped:
+    /// the caller nacks <c>unavailable</c>.
+    /// </summary>
+    public bool TryEnqueue(WriteOp op) => _queue.Writer.TryWrite(op);
+
+    /// <summary>Queues a write from an HTTP request, waiting for room. Fails the op when the writer has stopped.</summary>
+    public async ValueTask EnqueueAsync(WriteOp op, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(op, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            op.Fail(ErrorCodes.Unavailable, "the server is shutting down");
+        }
+    }
+
+    /// <summary>Takes no more writes, and returns once every write already taken has been committed or failed.</summary>
+    public async Task DrainAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DrainAsync();
+        _statements?.Dispose();
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteOp>(_options.WriteBatchSize);
+        var context = new WriteContext(_statements!, _rooms, _connections);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < _options.WriteBatchSize && _queue.Reader.TryRead(out var op))
+            {
+                batch.Add(op);
+            }
+
+            context.Now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            if (TryCommit(batch, context))
+            {
+                foreach (var op in batch)
+                {
+                    Complete(op, context);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private bool TryCommit(List<WriteOp> batch, WriteContext context)
+    {
+        var sql = context.Sql;
+        try
+        {
+            sql.Execute("BEGIN IMMEDIATE");
+            foreach (var op in batch)
+            {
+                ApplyInSavepoint(op, context);
+            }
+
+            sql.Execute("COMMIT");
+            return true;
+        }
+        catch (Exception ex)
+        {
+            RollBack(sql);
+            _logger.BatchFailed(ex, batch.Count);
+            var message = ex is SqliteException sqlite && IsTransient(sqlite)
+                ? "the database is busy or failing; nothing was stored, retry"
+                : "the write could not be stored; nothing was stored, retry";
+            foreach (var op in batch)
+            {
+                op.Fail(ErrorCodes.Unavailable, message);
+            }
+
+            return false;
+        }
+    }
+
+    private void ApplyInSavepoint(WriteOp op, WriteContext context)
+    {
+        context.Sql.Execute("SAVEPOINT op");
+        try
+        {
+            op.Apply(context);
+            context.Sql.Execute("RELEASE op");
+        }
+        catch (Exception ex) when (ex is not SqliteException sqlite || !IsTransient(sqlite))
+        {
+            // A bug or a constraint this op broke: undo this op only, and let the rest of the batch commit.
+            context.Sql.Execute("ROLLBACK TO op");
+            context.Sql.Execute("RELEASE op");
+            _logger.WriteOpFailed(ex, op.GetType().Name);
+            op.Reject(ErrorCodes.Internal, "the server failed to apply this event; nothing was stored");
+        }
+    }
+
+    private void Complete(WriteOp op, WriteContext context)
+    {
+        try
+        {
+            op.Complete(context);
+        }
+        catch (Exception ex)
+        {
+            _logger.WriteOpFailed(ex, op.GetType().Name);
+        }
+    }
+
+    private void RollBack(WriterStatements sql)
+    {
+        try
+        {
+            sql.Execute("ROLLBACK");
+        }
+        catch (SqliteException ex)
+        {
+            // No transaction was open (BEGIN itself failed), or the connection is unusable: nothing to undo.
+            _logger.RollbackFailed(ex);
+        }
+    }
+
+    // Failures of the database as a whole rather than of one op: the whole batch is retried by its clients.
+    private static bool IsTransient(SqliteException ex) =>
+        (ex.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED
+            or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN;
+}

@@ -1,0 +1,116 @@
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// The writer connection's statements, prepared once and reused for every batch. Used only from the writer loop.
+/// Transactions are begun with plain SQL (see <see cref="StoreWriter"/>), so commands need no transaction object.
+/// </summary>
+internal sealed class WriterStatements(SqliteConnection connection) : IDisposable
+{
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    public void Execute(string sql) => Prepare(sql).ExecuteNonQuery();
+
+    public SessionState ReadSession(long sessionId, long now)
+    {
+        using var reader = Run("SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
+        if (!reader.Read() || !reader.IsDBNull(1))
+        {
+            return SessionState.Revoked;
+        }
+
+        return reader.GetInt64(0) <= now ? SessionState.Expired : SessionState.Valid;
+    }
+
+    public long? InsertUser(string name, string passwordHash, long now) =>
+        Scalar("INSERT INTO users (name, password_hash, created_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING RETURNING id",
+            name, passwordHash, now);
+
+    public long InsertSession(long userId, byte[] tokenHash, long now, long expiresAt) =>
+        Scalar("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($a, $b, $c, $d) RETURNING id",
+            userId, tokenHash, now, expiresAt)!.Value;
+
+    /// <summary>Revokes a live session; returns its id, or null when no live session has that token.</summary>
+    public long? RevokeSession(byte[] tokenHash, long now) =>
+        Scalar("UPDATE sessions SET revoked_at = $b WHERE token_hash = $a AND revoked_at IS NULL AND expires_at > $b RETURNING id",
+            tokenHash, now);
+
+    public long? FindRoom(string name) => Scalar("SELECT id FROM rooms WHERE name = $a", name);
+
+    public long CreateRoom(string name, long now) =>
+        Scalar("INSERT INTO rooms (name, created_at) VALUES ($a, $b) RETURNING id", name, now)!.Value;
+
+    public long LastSeq(long roomId) => Scalar("SELECT last_seq FROM rooms WHERE id = $a", roomId)!.Value;
+
+    public bool AddMember(long roomId, long userId, long now) =>
+        Prepare("INSERT INTO members (room_id, user_id, joined_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING",
+            roomId, userId, now).ExecuteNonQuery() == 1;
+
+    public bool RemoveMember(long roomId, long userId) =>
+        Prepare("DELETE FROM members WHERE room_id = $a AND user_id = $b", roomId, userId).ExecuteNonQuery() == 1;
+
+    public bool IsMember(long roomId, long userId) =>
+        Scalar("SELECT 1 FROM members WHERE room_id = $a AND user_id = $b", roomId, userId) is not null;
+
+    /// <summary>The message this sender already stored under this event id, if any.</summary>
+    public StoredSend? FindSend(long senderId, string eventId)
+    {
+        using var reader = Run(
+            "SELECT r.name, m.body, m.seq, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.sender_id = $a AND m.event_id = $b",
+            senderId, eventId);
+        return reader.Read() ? new StoredSend(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)) : null;
+    }
+
+    /// <summary>Takes the room's next sequence number. Rolled back with the batch if the batch fails, so seqs never gap.</summary>
+    public long NextSeq(long roomId) =>
+        Scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $a RETURNING last_seq", roomId)!.Value;
+
+    public void InsertMessage(long roomId, long seq, long senderId, string eventId, string body, long ts) =>
+        Prepare("INSERT INTO messages (room_id, seq, sender_id, event_id, body, ts) VALUES ($a, $b, $c, $d, $e, $f)",
+            roomId, seq, senderId, eventId, body, ts).ExecuteNonQuery();
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+    }
+
+    private SqliteDataReader Run(string sql, params object[] values) => Prepare(sql, values).ExecuteReader();
+
+    private long? Scalar(string sql, params object[] values) => Prepare(sql, values).ExecuteScalar() switch
+    {
+        null or DBNull => null,
+        var value => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    // Parameters are named $a, $b, ... in the order of the values.
+    private SqliteCommand Prepare(string sql, params object[] values)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters.Add(new SqliteParameter("$" + (char)('a' + i), null));
+            }
+
+            _commands.Add(sql, command);
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        return command;
+    }
+}
+
+/// <summary>A message as first stored, for answering a repeated send.</summary>
+internal sealed record StoredSend(string Room, string Body, long Seq, long Ts);

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Chat.Protocol;
+using Chat.Protocol.Http;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Server;
+
+public sealed class AccountTests
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Test]
+    public async Task Registering_a_taken_name_in_any_letter_case_is_409()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+
+        var response = await server.Http.PostAsync("/api/register", Json("""{"username":"ANN","password":"something long"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.ErrorResponse))!.Error.Should().Be(ErrorCodes.Conflict);
+    }
+
+    [TestCase("""{"username":"ann""")]
+    [TestCase("""{"username":"a","password":"long enough"}""")]
+    [TestCase("""{"username":"ann smith","password":"long enough"}""")]
+    [TestCase("""{"username":"ann","password":"short"}""")]
+    [TestCase("""{"username":"ann"}""")]
+    [TestCase("""[]""")]
+    public async Task Invalid_registrations_are_400_with_a_json_error(string body)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var response = await server.Http.PostAsync("/api/register", Json(body));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var error = await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.ErrorResponse);
+        error!.Error.Should().Be(ErrorCodes.BadRequest);
+        error.Message.Should().NotBeNullOrWhiteSpace();
+    }
+
+    [Test]
+    public async Task Login_sets_an_http_only_lax_session_cookie_and_returns_the_same_token()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+
+        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials("ann", "correct horse"), ChatJsonContext.Default.Credentials);
+        var body = await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.LoginResponse);
+
+        var cookie = response.Headers.GetValues("Set-Cookie").Single();
+        cookie.Should().StartWith($"{ProtocolInfo.SessionCookie}={body!.Token};").And.Contain("httponly").And.Contain("samesite=lax");
+        body.User.Should().Be("ann");
+        body.ExpiresAt.Should().BeAfter(DateTimeOffset.UtcNow.AddDays(6));
+    }
+
+    [TestCase("ann", "wrong password")]
+    [TestCase("nobody", "correct horse")]
+    public async Task Bad_credentials_are_401(string user, string password)
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+
+        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Default.Credentials);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Test]
+    public async Task Logout_with_the_cookie_is_204_and_a_second_logout_is_401()
+    {
+        await using var server = await TestServer.StartAsync();
+        var login = await server.RegisterAndLoginAsync("ann");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/logout");
+        request.Headers.Add("Cookie", $"{ProtocolInfo.SessionCookie}={login.Token}");
+
+        (await server.Http.SendAsync(request)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await server.LogoutAsync(login.Token)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Test]
+    public async Task Passwords_are_stored_as_salted_pbkdf2_and_sessions_as_token_hashes()
+    {
+        await using var server = await TestServer.StartAsync("PasswordIterations=1234");
+        var login = await server.RegisterAndLoginAsync("ann");
+
+        var hash = Db.Query(server.DatabasePath, "SELECT password_hash FROM users", r => r.GetString(0)).Single();
+        var parts = hash.Split('$');
+        parts[0].Should().Be("pbkdf2-sha256");
+        parts[1].Should().Be("1234");
+        Convert.FromBase64String(parts[2]).Should().HaveCount(16);
+        hash.Should().NotContain("correct horse");
+        var stored = Db.Query(server.DatabasePath, "SELECT token_hash FROM sessions", r => (byte[])r[0]).Single();
+        stored.Should().Equal(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(login.Token)));
+    }
+
+    [Test]
+    public async Task Healthz_is_200_while_the_database_is_usable()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var response = await server.Http.GetAsync("/healthz");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.HealthResponse))!.Status.Should().Be("ok");
+    }
+}

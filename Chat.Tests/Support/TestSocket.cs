@@ -1,0 +1,128 @@
+using System.Net.WebSockets;
+using System.Text;
+using Chat.Protocol.Frames;
+
+namespace Chat.Tests.Support;
+
+/// <summary>A raw WebSocket speaking the protocol frame by frame, so tests can send anything, valid or not.</summary>
+internal sealed class TestSocket : IAsyncDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly ClientWebSocket _socket;
+
+    private TestSocket(ClientWebSocket socket) => _socket = socket;
+
+    public WebSocket Socket => _socket;
+
+    public WelcomeFrame Welcome { get; private set; } = null!;
+
+    public static async Task<TestSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions> configure)
+    {
+        var socket = new ClientWebSocket();
+        configure(socket.Options);
+        using var timeout = new CancellationTokenSource(Patience);
+        await socket.ConnectAsync(uri, timeout.Token);
+        var connection = new TestSocket(socket);
+        connection.Welcome = (WelcomeFrame)await connection.ReceiveAsync();
+        return connection;
+    }
+
+    public Task SendAsync(ClientFrame frame) => SendTextAsync(FrameCodec.Write(frame));
+
+    public Task SendTextAsync(string text) => SendTextAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendTextAsync(byte[] utf8)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        await _socket.SendAsync(utf8, WebSocketMessageType.Text, true, timeout.Token);
+    }
+
+    /// <summary>Sends a frame and returns its ack or nack, keeping any other frame that arrives first in <paramref name="others"/>.</summary>
+    public async Task<ServerFrame> RequestAsync(ClientFrame frame, List<ServerFrame>? others = null)
+    {
+        await SendAsync(frame);
+        while (true)
+        {
+            var reply = await ReceiveAsync();
+            if (reply is AckFrame ack && ack.Id == frame.Id || reply is NackFrame nack && nack.Id == frame.Id)
+            {
+                return reply;
+            }
+
+            others?.Add(reply);
+        }
+    }
+
+    public async Task<AckFrame> AckAsync(ClientFrame frame)
+    {
+        var reply = await RequestAsync(frame);
+        return reply.Should().BeOfType<AckFrame>().Subject;
+    }
+
+    public async Task<NackFrame> NackAsync(ClientFrame frame)
+    {
+        var reply = await RequestAsync(frame);
+        return reply.Should().BeOfType<NackFrame>().Subject;
+    }
+
+    /// <summary>The next frame. Fails the test after a patient wait, or if the server closed instead.</summary>
+    public async Task<ServerFrame> ReceiveAsync()
+    {
+        var text = await ReceiveTextAsync() ?? throw new AssertionException($"the server closed the socket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
+        return FrameCodec.ReadServerFrame(Encoding.UTF8.GetBytes(text)) ?? throw new AssertionException("unknown frame " + text);
+    }
+
+    public async Task<T> ReceiveAsync<T>() where T : ServerFrame => (await ReceiveAsync()).Should().BeOfType<T>().Subject;
+
+    /// <summary>Reads until the server closes, returning the close status; frames before the close are returned too.</summary>
+    public async Task<(WebSocketCloseStatus? Status, List<ServerFrame> Frames)> ReadUntilClosedAsync()
+    {
+        var frames = new List<ServerFrame>();
+        while (await ReceiveTextAsync() is { } text)
+        {
+            frames.Add(FrameCodec.ReadServerFrame(Encoding.UTF8.GetBytes(text))!);
+        }
+
+        return (_socket.CloseStatus, frames);
+    }
+
+    /// <summary>The next text message, or null when the server closed.</summary>
+    public async Task<string?> ReceiveTextAsync(TimeSpan? patience = null)
+    {
+        using var timeout = new CancellationTokenSource(patience ?? Patience);
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await _socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return Encoding.UTF8.GetString(message.ToArray());
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // The test is over; the socket goes either way.
+            }
+        }
+
+        _socket.Dispose();
+    }
+}
