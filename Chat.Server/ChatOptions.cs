@@ -41,6 +41,13 @@ public sealed record ChatOptions
     /// <summary>Frames queued for one connection before it is closed as a slow consumer (4008). Default 1,024.</summary>
     public int OutboundQueueCapacity { get; init; } = 1_024;
 
+    /// <summary>
+    /// Writes one connection may have in flight (sent, not yet answered). At the limit the server stops reading
+    /// that socket until one is answered. Keep it well under <see cref="OutboundQueueCapacity"/>: each send can
+    /// queue two frames (its ack and its echo) on its own connection. Default 128.
+    /// </summary>
+    public int MaxPendingWrites { get; init; } = 128;
+
     /// <summary>Writes waiting for the store writer before new ones are refused with <c>unavailable</c>. Default 10,000.</summary>
     public int WriteQueueCapacity { get; init; } = 10_000;
 
@@ -92,6 +99,8 @@ public sealed record ChatOptions
         Require(MaxPageSize >= 1, "Chat:MaxPageSize must be at least 1");
         Require(DefaultPageSize >= 1 && DefaultPageSize <= MaxPageSize, "Chat:DefaultPageSize must be between 1 and Chat:MaxPageSize");
         Require(OutboundQueueCapacity >= 16, "Chat:OutboundQueueCapacity must be at least 16");
+        Require(MaxPendingWrites >= 1 && MaxPendingWrites * 2 <= OutboundQueueCapacity,
+            "Chat:MaxPendingWrites must be at least 1 and at most half of Chat:OutboundQueueCapacity");
         Require(WriteQueueCapacity >= 1, "Chat:WriteQueueCapacity must be at least 1");
         Require(WriteBatchSize >= 1, "Chat:WriteBatchSize must be at least 1");
         Require(EventsPerSecond >= 0, "Chat:EventsPerSecond must be 0 (no limit) or more");

@@ -32,6 +32,15 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     private volatile bool _flushBeforeClose = true;
     private int _sessionEnded;
 
+    // Writes handed to the store writer and not yet answered. A flushing close waits for them, so that every
+    // event the server took gets its ack or nack before the close frame.
+    private int _pendingWrites;
+
+    // Bounds the writes one connection has in flight. While none is free the receive loop stops reading, so a
+    // client that pipelines faster than the store commits is slowed by TCP instead of filling its own queue
+    // with acks and echoes.
+    private readonly SemaphoreSlim _writeSlots;
+
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
         TimeProvider clock, ILogger logger)
     {
@@ -41,6 +50,7 @@ internal sealed partial class ChatConnection : IAsyncDisposable
         _options = options;
         _clock = clock;
         _logger = logger;
+        _writeSlots = new SemaphoreSlim(options.MaxPendingWrites, options.MaxPendingWrites);
         Id = Interlocked.Increment(ref s_lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
@@ -139,11 +149,54 @@ internal sealed partial class ChatConnection : IAsyncDisposable
 
         _closeReason = reason;
         _flushBeforeClose = flush;
-        _outbound.Writer.TryComplete();
-        if (!flush)
+        if (flush)
         {
+            CompleteWhenSettled();
+        }
+        else
+        {
+            _outbound.Writer.TryComplete();
             // Give a send already under way a moment to finish; past that, the socket is dropped.
             _abort.CancelAfter(_options.CloseTimeout);
+        }
+    }
+
+    // Completing the queue is what lets the writer loop send the close frame after the last queued frame.
+    private void CompleteWhenSettled()
+    {
+        if (Volatile.Read(ref _pendingWrites) == 0)
+        {
+            _outbound.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// Waits for one of the connection's <see cref="ChatOptions.MaxPendingWrites"/> write slots; called before a
+    /// write is handed to the store writer. <see cref="WriteSettled"/> must follow once the write is answered.
+    /// </summary>
+    public async ValueTask WriteStartedAsync()
+    {
+        // Pending from the moment it was read, not from when a slot frees: a close that begins while this
+        // write waits must still wait for its answer.
+        Interlocked.Increment(ref _pendingWrites);
+        try
+        {
+            await _writeSlots.WaitAsync(_abort.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Decrement(ref _pendingWrites);
+            throw;
+        }
+    }
+
+    /// <summary>A write was answered. The last one lets a flushing close go ahead.</summary>
+    public void WriteSettled()
+    {
+        _writeSlots.Release();
+        if (Interlocked.Decrement(ref _pendingWrites) == 0 && IsClosing)
+        {
+            CompleteWhenSettled();
         }
     }
 
@@ -151,6 +204,7 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     {
         await _abort.CancelAsync();
         _abort.Dispose();
+        _writeSlots.Dispose();
         _socket.Dispose();
     }
 

@@ -47,13 +47,13 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
                 connection.Send(new AckFrame(ping.Id) { Ts = clock.GetUtcNow().ToUnixTimeMilliseconds() });
                 break;
             case JoinFrame join when CheckRoom(connection, join.Id, join.Room):
-                Enqueue(connection, new JoinOp(connection, join), join.Id);
+                await EnqueueAsync(connection, new JoinOp(connection, join), join.Id);
                 break;
             case LeaveFrame leave when CheckRoom(connection, leave.Id, leave.Room):
-                Enqueue(connection, new LeaveOp(connection, leave), leave.Id);
+                await EnqueueAsync(connection, new LeaveOp(connection, leave), leave.Id);
                 break;
             case SendFrame send when CheckRoom(connection, send.Id, send.Room) && CheckBody(connection, send):
-                Enqueue(connection, new SendOp(connection, send), send.Id);
+                await EnqueueAsync(connection, new SendOp(connection, send), send.Id);
                 break;
             case HistoryFrame history when CheckRoom(connection, history.Id, history.Room):
                 await HistoryAsync(connection, history);
@@ -66,11 +66,13 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
 
     public void Dispose() => _limiter.Dispose();
 
-    private void Enqueue(ChatConnection connection, WriteOp op, string eventId)
+    private async ValueTask EnqueueAsync(ChatConnection connection, WriteOp op, string eventId)
     {
+        await connection.WriteStartedAsync();
         if (!writer.TryEnqueue(op))
         {
             connection.Nack(eventId, ErrorCodes.Unavailable, "the server is busy or shutting down; nothing was stored, retry");
+            connection.WriteSettled();
         }
     }
 

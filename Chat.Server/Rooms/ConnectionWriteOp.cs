@@ -37,18 +37,29 @@ internal abstract class ConnectionWriteOp(ChatConnection connection, string even
 
     protected sealed override void OnCommitted(WriteContext context)
     {
-        if (_sessionEndReason is not null)
+        try
         {
-            Connection.EndSession(_sessionEndReason, EventId);
+            if (_sessionEndReason is not null)
+            {
+                Connection.EndSession(_sessionEndReason, EventId);
+            }
+            else
+            {
+                Deliver(context);
+            }
         }
-        else
+        finally
         {
-            Deliver(context);
+            Connection.WriteSettled();
         }
     }
 
     /// <summary>Sends the ack or nack, and any fan-out. Runs after commit.</summary>
     protected abstract void Deliver(WriteContext context);
 
-    protected override void OnFailed(string code, string message) => Connection.Nack(EventId, code, message);
+    protected sealed override void OnFailed(string code, string message)
+    {
+        Connection.Nack(EventId, code, message);
+        Connection.WriteSettled();
+    }
 }

@@ -1,0 +1,135 @@
+using System.Net;
+using Chat.Protocol;
+using Chat.Protocol.Frames;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Server;
+
+/// <summary>The session is re-read from SQLite on every write, and ending it closes the sockets at once.</summary>
+public sealed class SessionTests
+{
+    [Test]
+    public async Task Logout_over_http_closes_the_open_socket_with_4001_within_a_second()
+    {
+        await using var server = await TestServer.StartAsync();
+        var login = await server.RegisterAndLoginAsync("ann");
+        await using var socket = await server.ConnectAsync(login.Token);
+
+        (await server.LogoutAsync(login.Token)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        // The server pushes sessionEnded and closes without waiting for the client's next frame.
+        var ended = await socket.ReceiveTextAsync(TimeSpan.FromSeconds(1));
+        FrameCodec.ReadServerFrame(System.Text.Encoding.UTF8.GetBytes(ended!)).Should().Be(new SessionEndedFrame(SessionEndReasons.LoggedOut));
+        (await socket.ReceiveTextAsync(TimeSpan.FromSeconds(1))).Should().BeNull();
+        ((int?)socket.Socket.CloseStatus).Should().Be(CloseCodes.SessionEnded);
+    }
+
+    [Test]
+    public async Task Logout_closes_every_socket_of_that_session_and_no_other()
+    {
+        await using var server = await TestServer.StartAsync();
+        var first = await server.RegisterAndLoginAsync("ann");
+        var second = await server.LoginAsync("ann");
+        await using var a = await server.ConnectAsync(first.Token);
+        await using var b = await server.ConnectAsync(first.Token);
+        await using var other = await server.ConnectAsync(second.Token);
+
+        await server.LogoutAsync(first.Token);
+
+        ((int?)(await a.ReadUntilClosedAsync()).Status).Should().Be(CloseCodes.SessionEnded);
+        ((int?)(await b.ReadUntilClosedAsync()).Status).Should().Be(CloseCodes.SessionEnded);
+        (await other.AckAsync(new PingFrame("p"))).Id.Should().Be("p");
+    }
+
+    [Test]
+    public async Task A_write_after_the_session_was_revoked_in_the_database_is_nacked_and_stores_nothing()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await socket.AckAsync(new JoinFrame("j", "general"));
+
+        // Revoked behind the server's back: only a re-read of the database can notice.
+        Db.Execute(server.DatabasePath, "UPDATE sessions SET revoked_at = 1");
+        var nack = await socket.NackAsync(new SendFrame("m1", "general", "too late"));
+        var (status, frames) = await socket.ReadUntilClosedAsync();
+
+        nack.Code.Should().Be(ErrorCodes.Unauthenticated);
+        frames.Should().Equal(new SessionEndedFrame(SessionEndReasons.Revoked));
+        ((int?)status).Should().Be(CloseCodes.SessionEnded);
+        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_write_after_the_session_expired_in_the_database_is_nacked_as_expired()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+
+        Db.Execute(server.DatabasePath, "UPDATE sessions SET expires_at = 1");
+        var nack = await socket.NackAsync(new JoinFrame("j", "general"));
+        var (status, frames) = await socket.ReadUntilClosedAsync();
+
+        nack.Code.Should().Be(ErrorCodes.Unauthenticated);
+        frames.Should().Equal(new SessionEndedFrame(SessionEndReasons.Expired));
+        ((int?)status).Should().Be(CloseCodes.SessionEnded);
+        Db.Query(server.DatabasePath, "SELECT count(*) FROM members", r => r.GetInt64(0)).Should().Equal(0L);
+    }
+
+    [Test]
+    public async Task A_session_that_reaches_its_expiry_closes_its_idle_socket()
+    {
+        await using var server = await TestServer.StartAsync("SessionLifetime=00:00:02");
+        await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+
+        var (status, frames) = await socket.ReadUntilClosedAsync();
+
+        frames.Should().Equal(new SessionEndedFrame(SessionEndReasons.Expired));
+        ((int?)status).Should().Be(CloseCodes.SessionEnded);
+    }
+
+    [Test]
+    public async Task Sends_racing_a_logout_are_either_acked_and_stored_before_it_or_not_stored_at_all()
+    {
+        await using var server = await TestServer.StartAsync();
+        var login = await server.RegisterAndLoginAsync("ann");
+        await using var socket = await server.ConnectAsync(login.Token);
+        await socket.AckAsync(new JoinFrame("j", "general"));
+
+        // Keep sending at full speed until the server closes, so that sends are queued on both sides of the
+        // revocation. Bounded: at most 20,000 sends.
+        Task? logout = null;
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20_000 && socket.Socket.State == System.Net.WebSockets.WebSocketState.Open; i++)
+            {
+                try
+                {
+                    await socket.SendAsync(new SendFrame($"m{i}", "general", $"message {i}"));
+                }
+                catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+                {
+                    return;
+                }
+
+                if (i == 50)
+                {
+                    logout = server.LogoutAsync(login.Token);
+                }
+            }
+        });
+        var (status, frames) = await socket.ReadUntilClosedAsync();
+        await sending;
+        await logout!;
+
+        ((int?)status).Should().Be(CloseCodes.SessionEnded);
+        var acked = frames.OfType<AckFrame>().Select(a => (a.Seq!.Value, a.Id)).ToList();
+        var stored = Db.Messages(server.DatabasePath, "general");
+        stored.Should().Equal(acked, "exactly the acked sends are stored, with the acked seqs");
+        stored.Select(m => m.Seq).Should().Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i));
+        acked.Should().HaveCountGreaterThan(50, "the first 51 sends precede the logout");
+        // Sends read after the revocation are nacked; those still arriving once the close began are answered by the close.
+        frames.OfType<NackFrame>().Where(n => n.Code != ErrorCodes.Unauthenticated).Should().BeEmpty();
+        var revokedAt = Db.Query(server.DatabasePath, "SELECT revoked_at FROM sessions", r => r.GetInt64(0)).Single();
+        Db.Query(server.DatabasePath, $"SELECT count(*) FROM messages WHERE ts > {revokedAt}", r => r.GetInt64(0)).Should().Equal(0L);
+    }
+}
