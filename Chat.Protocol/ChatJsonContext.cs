@@ -20,4 +20,19 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-public sealed partial class ChatJsonContext : JsonSerializerContext;
+public sealed partial class ChatJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context every reader and writer of this protocol uses: <see cref="JsonSerializerContext"/>'s
+    /// <c>Default</c> settings, but writing non-ASCII text and characters such as <c>'</c> as themselves rather
+    /// than as <c>\uXXXX</c> escapes. Safe because frames are never embedded in HTML.
+    /// </summary>
+    // Built on first use: static initialisers in the generated half of this class run in no defined order
+    // relative to this one. A race builds two equal instances, which is harmless.
+    private static ChatJsonContext? s_wire;
+
+    public static ChatJsonContext Wire => s_wire ??= new(new JsonSerializerOptions(s_defaultOptions)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

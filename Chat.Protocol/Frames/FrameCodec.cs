@@ -16,7 +16,7 @@ public static class FrameCodec
         ClientFrame? frame;
         try
         {
-            frame = JsonSerializer.Deserialize(utf8, ChatJsonContext.Default.ClientFrame);
+            frame = JsonSerializer.Deserialize(utf8, ChatJsonContext.Wire.ClientFrame);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
         {
@@ -35,11 +35,11 @@ public static class FrameCodec
 
     /// <summary>Writes one server frame as UTF-8 JSON, with its <c>type</c> first.</summary>
     public static byte[] Write(ServerFrame frame) =>
-        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Default.ServerFrame);
+        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Wire.ServerFrame);
 
     /// <summary>Writes one client frame as UTF-8 JSON, with its <c>type</c> first.</summary>
     public static byte[] Write(ClientFrame frame) =>
-        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Default.ClientFrame);
+        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Wire.ClientFrame);
 
     /// <summary>
     /// Reads one server frame. Returns null for a well-formed frame of a type this library does not know,
@@ -50,7 +50,7 @@ public static class FrameCodec
     {
         try
         {
-            return JsonSerializer.Deserialize(utf8, ChatJsonContext.Default.ServerFrame);
+            return JsonSerializer.Deserialize(utf8, ChatJsonContext.Wire.ServerFrame);
         }
         catch (JsonException) when (HasUnknownType(utf8, KnownServerTypes))
         {

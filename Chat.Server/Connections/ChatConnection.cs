@@ -83,6 +83,11 @@ internal sealed partial class ChatConnection : IAsyncDisposable
             _logger.ConnectionLost(Id, ex.Message);
             _abort.Cancel();
         }
+        catch (Exception ex)
+        {
+            _logger.ConnectionFailed(ex, Id);
+            Close(CloseCodes.InternalError, "internal server error", flush: true);
+        }
         finally
         {
             Close(CloseCodes.Normal, "", flush: true);

@@ -27,17 +27,18 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
 
     public async ValueTask HandleAsync(ChatConnection connection, ReadOnlyMemory<byte> message)
     {
+        // Every message counts against the rate limit, malformed ones included.
+        using var lease = _limiter.AttemptAcquire(connection);
         var read = FrameCodec.ReadClientFrame(message.Span);
-        if (read.Frame is not { } frame)
+        if (!lease.IsAcquired)
         {
-            connection.Nack(read.Id, ErrorCodes.BadRequest, read.Error!);
+            connection.Nack(read.Id, ErrorCodes.RateLimited, $"more than {options.EventsPerSecond} events per second; slow down");
             return;
         }
 
-        using var lease = _limiter.AttemptAcquire(connection);
-        if (!lease.IsAcquired)
+        if (read.Frame is not { } frame)
         {
-            connection.Nack(frame.Id, ErrorCodes.RateLimited, $"more than {options.EventsPerSecond} events per second; slow down");
+            connection.Nack(read.Id, ErrorCodes.BadRequest, read.Error!);
             return;
         }
 

@@ -21,7 +21,7 @@ internal static class AccountEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordHasher hasher, StoreWriter writer, ILogger<StoreWriter> logger)
     {
-        var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Default.Credentials);
+        var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.Credentials);
         if (credentials is null)
         {
             return error!;
@@ -52,13 +52,13 @@ internal static class AccountEndpoints
         }
 
         logger.UserRegistered(credentials.Username);
-        return Results.Json(new RegisterResponse(credentials.Username), ChatJsonContext.Default.RegisterResponse, statusCode: StatusCodes.Status201Created);
+        return Results.Json(new RegisterResponse(credentials.Username), ChatJsonContext.Wire.RegisterResponse, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> LoginAsync(HttpContext context, PasswordHasher hasher, StoreReader reader, StoreWriter writer,
         ChatOptions options, TimeProvider clock, ILogger<StoreWriter> logger)
     {
-        var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Default.Credentials);
+        var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Wire.Credentials);
         if (credentials is null)
         {
             return error!;
@@ -93,7 +93,7 @@ internal static class AccountEndpoints
             Expires = expiresAt,
         });
         logger.LoggedIn(found.Name);
-        return Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Default.LoginResponse);
+        return Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Wire.LoginResponse);
     }
 
     private static async Task<IResult> LogoutAsync(HttpContext context, StoreWriter writer, ILogger<StoreWriter> logger)
@@ -135,7 +135,7 @@ internal static class AccountEndpoints
         }
 
         return healthy
-            ? Results.Json(new HealthResponse("ok"), ChatJsonContext.Default.HealthResponse)
-            : Results.Json(new HealthResponse("unavailable"), ChatJsonContext.Default.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
+            ? Results.Json(new HealthResponse("ok"), ChatJsonContext.Wire.HealthResponse)
+            : Results.Json(new HealthResponse("unavailable"), ChatJsonContext.Wire.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -30,7 +30,7 @@ internal static class HttpJson
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
 
     public static IResult Error(int status, string code, string message) =>
-        Results.Json(new ErrorResponse(code, message), ChatJsonContext.Default.ErrorResponse, statusCode: status);
+        Results.Json(new ErrorResponse(code, message), ChatJsonContext.Wire.ErrorResponse, statusCode: status);
 
     /// <summary>The answer to a write the store could not take or commit.</summary>
     public static IResult WriteFailed(string code, string message) => code == ErrorCodes.Unavailable

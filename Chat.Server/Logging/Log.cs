@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Information, "Connection {ConnectionId} closed for a protocol violation: {Violation}")]
     public static partial void ProtocolViolation(this ILogger logger, string connectionId, string violation);
 
+    [LoggerMessage(17, LogLevel.Error, "Connection {ConnectionId} failed")]
+    public static partial void ConnectionFailed(this ILogger logger, Exception exception, string connectionId);
+
     [LoggerMessage(16, LogLevel.Information, "WebSocket handshake refused with {Status}: {Reason}")]
     public static partial void HandshakeRefused(this ILogger logger, int status, string reason);
 

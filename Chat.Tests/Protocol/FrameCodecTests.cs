@@ -69,6 +69,14 @@ public sealed class FrameCodecTests
     }
 
     [Test]
+    public void Non_ascii_text_and_apostrophes_are_written_as_themselves()
+    {
+        var json = Encoding.UTF8.GetString(FrameCodec.Write(new MessageFrame("r", 1, "ann", "e", "it's café", 5)));
+
+        json.Should().Contain("\"body\":\"it's café\"");
+    }
+
+    [Test]
     public void A_nack_whose_id_was_unreadable_carries_an_explicit_null_id()
     {
         var json = Encoding.UTF8.GetString(FrameCodec.Write(new NackFrame(null, ErrorCodes.BadRequest, "x", false)));

@@ -20,7 +20,7 @@ public sealed class AccountTests
         var response = await server.Http.PostAsync("/api/register", Json("""{"username":"ANN","password":"something long"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.Conflict);
-        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.ErrorResponse))!.Error.Should().Be(ErrorCodes.Conflict);
+        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.ErrorResponse))!.Error.Should().Be(ErrorCodes.Conflict);
     }
 
     [TestCase("""{"username":"ann""")]
@@ -36,7 +36,7 @@ public sealed class AccountTests
         var response = await server.Http.PostAsync("/api/register", Json(body));
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        var error = await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.ErrorResponse);
+        var error = await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.ErrorResponse);
         error!.Error.Should().Be(ErrorCodes.BadRequest);
         error.Message.Should().NotBeNullOrWhiteSpace();
     }
@@ -47,8 +47,8 @@ public sealed class AccountTests
         await using var server = await TestServer.StartAsync();
         await server.RegisterAndLoginAsync("ann");
 
-        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials("ann", "correct horse"), ChatJsonContext.Default.Credentials);
-        var body = await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.LoginResponse);
+        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials("ann", "correct horse"), ChatJsonContext.Wire.Credentials);
+        var body = await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
 
         var cookie = response.Headers.GetValues("Set-Cookie").Single();
         cookie.Should().StartWith($"{ProtocolInfo.SessionCookie}={body!.Token};").And.Contain("httponly").And.Contain("samesite=lax");
@@ -63,7 +63,7 @@ public sealed class AccountTests
         await using var server = await TestServer.StartAsync();
         await server.RegisterAndLoginAsync("ann");
 
-        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Default.Credentials);
+        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Wire.Credentials);
 
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
@@ -104,6 +104,6 @@ public sealed class AccountTests
         var response = await server.Http.GetAsync("/healthz");
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.HealthResponse))!.Status.Should().Be("ok");
+        (await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.HealthResponse))!.Status.Should().Be("ok");
     }
 }

@@ -107,6 +107,16 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public async Task A_text_message_that_is_not_utf8_is_closed_with_1007()
+    {
+        await _socket.Socket.SendAsync(new byte[] { (byte)'{', 0xC3, 0x28, (byte)'}' }, WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var (status, _) = await _socket.ReadUntilClosedAsync();
+
+        ((int?)status).Should().Be(CloseCodes.InvalidPayload);
+    }
+
+    [Test]
     public async Task A_binary_message_is_closed_with_1003()
     {
         await _socket.Socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);

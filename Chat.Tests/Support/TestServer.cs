@@ -77,16 +77,16 @@ internal sealed class TestServer : IAsyncDisposable
 
     public async Task<LoginResponse> RegisterAndLoginAsync(string user, string password = "correct horse")
     {
-        var registered = await Http.PostAsJsonAsync("/api/register", new Credentials(user, password), ChatJsonContext.Default.Credentials);
+        var registered = await Http.PostAsJsonAsync("/api/register", new Credentials(user, password), ChatJsonContext.Wire.Credentials);
         registered.StatusCode.Should().Be(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
         return await LoginAsync(user, password);
     }
 
     public async Task<LoginResponse> LoginAsync(string user, string password = "correct horse")
     {
-        var response = await Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Default.Credentials);
+        var response = await Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Wire.Credentials);
         response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync(ChatJsonContext.Default.LoginResponse))!;
+        return (await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse))!;
     }
 
     public async Task<HttpResponseMessage> LogoutAsync(string token)
