@@ -9,6 +9,7 @@ internal sealed class TestSocket : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly ClientWebSocket _socket;
+    private readonly byte[] _buffer = new byte[64 * 1024];
 
     private TestSocket(ClientWebSocket socket) => _socket = socket;
 
@@ -90,17 +91,16 @@ internal sealed class TestSocket : IAsyncDisposable
     public async Task<string?> ReceiveTextAsync(TimeSpan? patience = null)
     {
         using var timeout = new CancellationTokenSource(patience ?? Patience);
-        var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
         while (true)
         {
-            var result = await _socket.ReceiveAsync(buffer, timeout.Token);
+            var result = await _socket.ReceiveAsync(_buffer, timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return null;
             }
 
-            message.Write(buffer, 0, result.Count);
+            message.Write(_buffer, 0, result.Count);
             if (result.EndOfMessage)
             {
                 return Encoding.UTF8.GetString(message.ToArray());
