@@ -25,10 +25,10 @@ public sealed record LeaveFrame(string Id, string Room) : ClientFrame(Id);
 public sealed record SendFrame(string Id, string Room, string Body) : ClientFrame(Id);
 
 /// <summary>Page backwards: the <paramref name="Limit"/> messages just before seq <paramref name="Before"/>.</summary>
-public sealed record HistoryFrame(string Id, string Room, long? Before = null, int? Limit = null) : ClientFrame(Id);
+public sealed record HistoryFrame(string Id, string Room, long? Before = null, long? Limit = null) : ClientFrame(Id);
 
 /// <summary>Catch up: the messages with seq greater than <paramref name="After"/>, oldest first.</summary>
-public sealed record SyncFrame(string Id, string Room, long After, int? Limit = null) : ClientFrame(Id);
+public sealed record SyncFrame(string Id, string Room, long After, long? Limit = null) : ClientFrame(Id);
 
 /// <summary>Measure a round trip; acked with the server's clock.</summary>
 public sealed record PingFrame(string Id) : ClientFrame(Id);

@@ -109,8 +109,8 @@ public static class FrameCodec
 
     private static string FieldProblem(Exception error) => error switch
     {
-        JsonException { Path: { Length: > 1 } path } => $"field '{path.TrimStart('$', '.')}' is missing, null or of the wrong type",
-        _ => "a required field is missing or null (see docs/PROTOCOL.md for the fields of each type)",
+        JsonException { Path: { Length: > 1 } path } => $"field '{path.TrimStart('$', '.')}' is missing, null, repeated or of the wrong type",
+        _ => "a required field is missing or null, or a field appears twice",
     };
 
     private static bool HasUnknownType(ReadOnlySpan<byte> utf8, string[] known)

@@ -85,7 +85,7 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
             return Task.CompletedTask;
         }
 
-        var limit = Math.Min(frame.Limit ?? options.DefaultPageSize, options.MaxPageSize);
+        var limit = (int)Math.Min(frame.Limit ?? options.DefaultPageSize, options.MaxPageSize);
         return ReadRoomAsync(connection, frame.Id, frame.Room,
             (db, roomId) => StoreReader.Before(db, roomId, frame.Room, frame.Before ?? long.MaxValue, limit));
     }
@@ -98,7 +98,7 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
             return Task.CompletedTask;
         }
 
-        var limit = Math.Min(frame.Limit ?? options.MaxPageSize, options.MaxPageSize);
+        var limit = (int)Math.Min(frame.Limit ?? options.MaxPageSize, options.MaxPageSize);
         return ReadRoomAsync(connection, frame.Id, frame.Room,
             (db, roomId) => StoreReader.After(db, roomId, frame.Room, frame.After, limit));
     }

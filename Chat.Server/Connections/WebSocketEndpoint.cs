@@ -18,7 +18,8 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.Headers.Upgrade = "websocket";
-            await Refuse(context, StatusCodes.Status426UpgradeRequired, ErrorCodes.BadRequest, "this endpoint speaks WebSocket only");
+            context.Response.Headers.SecWebSocketVersion = "13";
+            await Refuse(context, StatusCodes.Status426UpgradeRequired, ErrorCodes.BadRequest, "expected a WebSocket upgrade request (RFC 6455, version 13)");
             return;
         }
 

@@ -77,6 +77,7 @@ public static class ChatServerApp
         var app = builder.Build();
         app.UseExceptionHandler(error => error.Run(context =>
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
+        app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseWebSockets();
         app.MapAccountEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));

@@ -10,6 +10,7 @@ namespace Chat.Server.Http;
 internal static class AccountEndpoints
 {
     private const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
+    private const string CredentialsShape = "a JSON object with string fields 'username' and 'password'";
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
@@ -21,7 +22,7 @@ internal static class AccountEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordHasher hasher, StoreWriter writer, ILogger<StoreWriter> logger)
     {
-        var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.Credentials);
+        var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.Credentials, CredentialsShape);
         if (credentials is null)
         {
             return error!;
@@ -32,7 +33,8 @@ internal static class AccountEndpoints
             return HttpJson.BadRequest("'username' must be 3 to 32 characters of [A-Za-z0-9._-]");
         }
 
-        if (credentials.Password.Length is < MinPasswordLength or > MaxPasswordLength)
+        var passwordLength = credentials.Password.EnumerateRunes().Count();
+        if (passwordLength is < MinPasswordLength or > MaxPasswordLength)
         {
             return HttpJson.BadRequest($"'password' must be {MinPasswordLength} to {MaxPasswordLength} characters");
         }
@@ -58,7 +60,7 @@ internal static class AccountEndpoints
     private static async Task<IResult> LoginAsync(HttpContext context, PasswordHasher hasher, StoreReader reader, StoreWriter writer,
         ChatOptions options, TimeProvider clock, ILogger<StoreWriter> logger)
     {
-        var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Wire.Credentials);
+        var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Wire.Credentials, CredentialsShape);
         if (credentials is null)
         {
             return error!;
@@ -72,7 +74,8 @@ internal static class AccountEndpoints
         }
 
         var token = SessionTokens.NewToken();
-        var expiresAt = clock.GetUtcNow() + options.SessionLifetime;
+        // Whole seconds: the cookie's Expires has no finer resolution, and the two should agree.
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds((clock.GetUtcNow() + options.SessionLifetime).ToUnixTimeSeconds());
         var op = new CreateSessionOp(found.Id, SessionTokens.HashOf(token), expiresAt);
         await writer.EnqueueAsync(op, context.RequestAborted);
         try

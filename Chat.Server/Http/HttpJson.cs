@@ -8,24 +8,37 @@ namespace Chat.Server.Http;
 /// <summary>Reading request bodies and writing error answers, the same way for every endpoint.</summary>
 internal static class HttpJson
 {
-    /// <summary>Reads a JSON body; on failure returns the 400 (or 413) to answer with instead.</summary>
-    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+    /// <summary>
+    /// Reads a JSON body; on failure returns the 400 (or 413) to answer with instead. <paramref name="expected"/>
+    /// describes the body in the error message, e.g. "a JSON object with string fields 'username' and 'password'".
+    /// </summary>
+    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, string expected)
         where T : class
     {
         try
         {
             var value = await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted);
-            return value is null ? (null, BadRequest("the body must be a JSON object")) : (value, null);
+            return value is null ? (null, BadRequest($"the body must be {expected}")) : (value, null);
         }
         catch (JsonException ex)
         {
-            return (null, BadRequest($"invalid JSON body: {ex.Message}"));
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
+            return (null, BadRequest($"the body must be {expected}{where}"));
         }
         catch (BadHttpRequestException ex)
         {
             return (null, Error(ex.StatusCode, ErrorCodes.TooLarge, ex.Message));
         }
     }
+
+    /// <summary>The JSON error body for an answer that would otherwise be empty: unknown path, wrong method.</summary>
+    public static IResult ForStatus(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => Error(status, ErrorCodes.NotFound, "no such endpoint"),
+        StatusCodes.Status405MethodNotAllowed => Error(status, ErrorCodes.BadRequest, "this endpoint does not take that method"),
+        >= 500 => Error(status, ErrorCodes.Internal, "unexpected server error"),
+        _ => Error(status, ErrorCodes.BadRequest, "the request was refused"),
+    };
 
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
 

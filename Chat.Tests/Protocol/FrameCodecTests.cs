@@ -51,6 +51,9 @@ public sealed class FrameCodecTests
     [TestCase("""{"type":"ping","id":""}""", null, "id must be")]
     [TestCase("""{"type":"ping","id":"has space"}""", null, "id must be")]
     [TestCase("""{"type":"ping","id":7}""", null, "'id'")]
+    [TestCase("""{"type":"ping","ID":"upper"}""", null, "'id'")]
+    [TestCase("""{"type":"send","id":"d1","room":"r","body":"a","body":"b"}""", "d1", "repeated")]
+    [TestCase("""{"type":"history","id":"f1","room":"r","limit":10.0}""", "f1", "limit")]
     public void A_bad_frame_is_described_and_keeps_its_id_when_the_id_is_readable(string json, string? id, string error)
     {
         var result = Read(json);

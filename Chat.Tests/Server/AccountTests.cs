@@ -97,6 +97,44 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task Field_names_are_matched_exactly()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+
+        var response = await server.Http.PostAsync("/api/login", Json("""{"USERNAME":"ann","Password":"correct horse"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Test]
+    public async Task Unknown_paths_and_wrong_methods_get_a_json_error_body()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var missing = await server.Http.GetAsync("/nope");
+        var wrongMethod = await server.Http.GetAsync("/api/login");
+
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await missing.Content.ReadFromJsonAsync(ChatJsonContext.Wire.ErrorResponse))!.Error.Should().Be(ErrorCodes.NotFound);
+        wrongMethod.StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
+        (await wrongMethod.Content.ReadFromJsonAsync(ChatJsonContext.Wire.ErrorResponse))!.Error.Should().Be(ErrorCodes.BadRequest);
+    }
+
+    [Test]
+    public async Task Password_length_is_counted_in_characters_not_utf16_units()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        // Eight emoji: sixteen UTF-16 units, eight characters, so long enough.
+        var response = await server.Http.PostAsJsonAsync("/api/register", new Credentials("ann", string.Concat(Enumerable.Repeat("🔑", 8))), ChatJsonContext.Wire.Credentials);
+        var tooShort = await server.Http.PostAsJsonAsync("/api/register", new Credentials("bob", string.Concat(Enumerable.Repeat("🔑", 7))), ChatJsonContext.Wire.Credentials);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        tooShort.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Test]
     public async Task Healthz_is_200_while_the_database_is_usable()
     {
         await using var server = await TestServer.StartAsync();

@@ -110,5 +110,6 @@ public sealed class HandshakeTests
         var response = await server.Http.GetAsync(ProtocolInfo.WebSocketPath);
 
         response.StatusCode.Should().Be(HttpStatusCode.UpgradeRequired);
+        response.Headers.GetValues("Sec-WebSocket-Version").Should().Equal("13");
     }
 }

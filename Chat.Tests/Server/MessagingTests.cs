@@ -127,6 +127,23 @@ public sealed class MessagingTests
     }
 
     [Test]
+    public async Task A_page_limit_beyond_the_maximum_is_capped_not_refused()
+    {
+        await using var server = await TestServer.StartAsync("MaxPageSize=2", "DefaultPageSize=2");
+        await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await ann.AckAsync(new JoinFrame("j", "general"));
+        for (var i = 1; i <= 3; i++)
+        {
+            await ann.AckAsync(new SendFrame($"m{i}", "general", "x"));
+        }
+
+        var page = await ann.AckAsync(new HistoryFrame("h", "general", Limit: long.MaxValue));
+
+        page.Messages!.Select(m => m.Seq).Should().Equal(2, 3);
+        page.HasMore.Should().BeTrue();
+    }
+
+    [Test]
     public async Task History_is_refused_to_non_members_and_for_unknown_rooms()
     {
         await using var server = await TestServer.StartAsync();
