@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Chat.Protocol.Frames;
+
+namespace Chat.Protocol.Client;
+
+public sealed partial class ChatClient
+{
+    /// <summary>
+    /// One WebSocket connection: a receive loop that dispatches frames to the client, and a writer loop that is the
+    /// only caller of <see cref="WebSocket.SendAsync(ArraySegment{byte}, WebSocketMessageType, bool, CancellationToken)"/>.
+    /// </summary>
+    private sealed class Link : IDisposable
+    {
+        private static long s_lastGeneration;
+
+        private readonly ChatClient _client;
+        private readonly ClientWebSocket _socket;
+        private readonly Channel<byte[]> _outbound = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly CancellationTokenSource _abort = new();
+        private volatile bool _ready;
+
+        public Link(ChatClient client, ClientWebSocket socket)
+        {
+            _client = client;
+            _socket = socket;
+            Generation = Interlocked.Increment(ref s_lastGeneration);
+        }
+
+        public long Generation { get; }
+
+        /// <summary>Completes when the receive loop has ended, for whatever reason.</summary>
+        public Task Closed { get; private set; } = Task.CompletedTask;
+
+        /// <summary>The close code the server sent, or null when the connection just dropped.</summary>
+        public int? CloseStatus => (int?)_socket.CloseStatus;
+
+        /// <summary>The reason of a <c>sessionEnded</c> frame received on this link.</summary>
+        public string? SessionEndReason { get; set; }
+
+        public void Start()
+        {
+            var writer = WriteLoopAsync();
+            Closed = ReceiveLoopAsync().ContinueWith(async _ =>
+            {
+                await _abort.CancelAsync();
+                await writer;
+            }, TaskScheduler.Default).Unwrap();
+        }
+
+        /// <summary>From now on, new events are written as they are made (before, only the resend pass writes).</summary>
+        public void MarkReady() => _ready = true;
+
+        /// <summary>Writes a new event if the link is ready; otherwise the resend pass will.</summary>
+        public void TryWrite(PendingEvent pending)
+        {
+            if (_ready)
+            {
+                Write(pending);
+            }
+        }
+
+        public void Write(PendingEvent pending)
+        {
+            pending.Generation = Generation;
+            pending.Attempts++;
+            _outbound.Writer.TryWrite(pending.Frame);
+        }
+
+        /// <summary>Closes normally, waiting briefly for the server's answer.</summary>
+        public async Task CloseAsync()
+        {
+            _outbound.Writer.TryComplete();
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+                await Closed.WaitAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or TimeoutException)
+            {
+                Abort();
+            }
+        }
+
+        public void Abort()
+        {
+            _outbound.Writer.TryComplete();
+            try
+            {
+                _abort.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already closed and disposed.
+            }
+        }
+
+        /// <summary>Releases the socket; call once <see cref="Closed"/> has completed.</summary>
+        public void Dispose()
+        {
+            _abort.Dispose();
+            _socket.Dispose();
+        }
+
+        private async Task WriteLoopAsync()
+        {
+            try
+            {
+                await foreach (var frame in _outbound.Reader.ReadAllAsync(_abort.Token))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The receive loop sees the same failure and ends the link.
+            }
+        }
+
+        private async Task ReceiveLoopAsync()
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                while (true)
+                {
+                    var count = 0;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        if (count == buffer.Length)
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                            buffer.AsSpan(0, count).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
+
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            return;
+                        }
+
+                        count += result.Count;
+                    }
+                    while (!result.EndOfMessage);
+
+                    if (FrameCodec.ReadServerFrame(buffer.AsSpan(0, count)) is { } frame)
+                    {
+                        _client.OnFrame(this, frame);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or System.Text.Json.JsonException)
+            {
+                // Dropped, aborted, or the server sent something unreadable: either way this link is over.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _socket.Abort();
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using Chat.Protocol;
+using Chat.Protocol.Client;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Client;
+
+public sealed class ChatClientTests
+{
+    [Test]
+    public async Task Send_completes_with_the_stored_seq_and_the_message_comes_back_on_the_stream()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        (await ann.JoinAsync("general")).Should().Be(0);
+
+        var sent = await ann.SendAsync("general", "hello");
+
+        sent.Seq.Should().Be(1);
+        sent.Duplicate.Should().BeFalse();
+        var received = (await Clients.ReadAsync(ann, 1)).Single();
+        received.Should().Be(new Chat.Protocol.Frames.ChatMessage("general", 1, "ann", sent.EventId, "hello", sent.Timestamp.ToUnixTimeMilliseconds()));
+        ann.User.Should().Be("ann");
+        ann.Welcome!.Protocol.Should().Be(ProtocolInfo.Version);
+    }
+
+    [Test]
+    public async Task A_nack_fails_the_call_with_its_code()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+
+        var send = () => ann.SendAsync("general", "not a member");
+
+        (await send.Should().ThrowAsync<ChatException>()).Which.Code.Should().Be(ErrorCodes.Forbidden);
+    }
+
+    [Test]
+    public async Task Http_errors_carry_status_and_code()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        await using var again = new ChatClient(new ChatClientOptions { ServerAddress = server.BaseAddress });
+
+        var register = () => again.RegisterAsync("ann", "another password");
+
+        var error = (await register.Should().ThrowAsync<ChatHttpException>()).Which;
+        error.StatusCode.Should().Be((int)HttpStatusCode.Conflict);
+        error.Code.Should().Be(ErrorCodes.Conflict);
+    }
+
+    [Test]
+    public async Task Thousands_of_concurrent_events_on_one_connection_are_each_matched_to_their_own_ack()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        await ann.JoinAsync("general");
+
+        const int count = 2_000;
+        var sends = Enumerable.Range(0, count).Select(i => Task.Run(() => ann.SendAsync("general", $"message {i}"))).ToList();
+        var pings = Enumerable.Range(0, 100).Select(_ => ann.PingAsync()).ToList();
+        var results = await Task.WhenAll(sends);
+        await Task.WhenAll(pings);
+
+        results.Select(r => r.Seq).Order().Should().Equal(Enumerable.Range(1, count).Select(i => (long)i));
+        var stored = Db.Query(server.DatabasePath, "SELECT event_id, seq, body FROM messages", r => (r.GetString(0), r.GetInt64(1), r.GetString(2)))
+            .ToDictionary(m => m.Item1);
+        for (var i = 0; i < count; i++)
+        {
+            stored[results[i].EventId].Should().Be((results[i].EventId, results[i].Seq, $"message {i}"), "each ack answers its own event");
+        }
+
+        var received = await Clients.ReadAsync(ann, count);
+        received.Select(m => m.Seq).Should().Equal(Enumerable.Range(1, count).Select(i => (long)i));
+    }
+
+    [Test]
+    public async Task An_event_with_no_answer_times_out_with_its_id()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = new TcpProxy(server.BaseAddress.Port);
+        await using var ann = await Clients.ConnectedAsync(proxy.Address, "ann", eventTimeout: TimeSpan.FromMilliseconds(300));
+
+        proxy.Freeze();
+        var ping = () => ann.PingAsync();
+
+        await ping.Should().ThrowAsync<ChatTimeoutException>();
+        proxy.Thaw();
+        (await ann.PingAsync()).Should().BePositive();
+    }
+
+    [Test]
+    public async Task A_retried_send_id_after_a_reconnect_returns_the_same_seq_and_stores_one_row_and_a_changed_body_is_a_conflict()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = new TcpProxy(server.BaseAddress.Port);
+        await using var ann = await Clients.ConnectedAsync(proxy.Address, "ann");
+        await ann.JoinAsync("general");
+        var first = await ann.SendAsync("general", "hello", "fixed-id");
+
+        proxy.DropAll();
+        var again = await ann.SendAsync("general", "hello", "fixed-id");
+        var changed = () => ann.SendAsync("general", "goodbye", "fixed-id");
+
+        again.Should().Be(first with { Duplicate = true });
+        (await changed.Should().ThrowAsync<ChatException>()).Which.Code.Should().Be(ErrorCodes.Conflict);
+        ann.Connections.Should().BeGreaterThan(1);
+        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "fixed-id"));
+    }
+
+    [Test]
+    public async Task Logout_stops_the_client_with_session_ended_and_it_does_not_reconnect()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        await ann.JoinAsync("general");
+
+        await ann.LogoutAsync();
+
+        var ended = () => ann.Completion;
+        (await ended.Should().ThrowAsync<SessionEndedException>()).Which.Reason.Should().Be(SessionEndReasons.LoggedOut);
+        ann.State.Should().Be(ChatClientState.Stopped);
+        var send = () => ann.SendAsync("general", "after logout");
+        await send.Should().ThrowAsync<SessionEndedException>();
+        var read = async () =>
+        {
+            await foreach (var _ in ann.ReadMessagesAsync())
+            {
+            }
+        };
+        await read.Should().ThrowAsync<SessionEndedException>();
+        ann.Connections.Should().Be(1);
+        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_session_revoked_while_disconnected_stops_the_reconnect_loop_instead_of_retrying_forever()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = new TcpProxy(server.BaseAddress.Port);
+        await using var ann = await Clients.ConnectedAsync(proxy.Address, "ann");
+        await ann.JoinAsync("general");
+        var pending = ann.SendAsync("general", "in flight");
+        await pending;
+
+        Db.Execute(server.DatabasePath, "UPDATE sessions SET revoked_at = 1");
+        proxy.DropAll();
+
+        var ended = () => ann.Completion;
+        await ended.Should().ThrowAsync<SessionEndedException>();
+        ann.State.Should().Be(ChatClientState.Stopped);
+        ann.Connections.Should().Be(1, "the reconnect was refused with 401, and the client gave up");
+    }
+}
