@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Chat.Tests.Support;
+
+/// <summary>
+/// The server as its own process (<c>dotnet Chat.Server.dll</c>), on 127.0.0.1 with a port the OS picks, for what
+/// only a real process shows: signals, exit codes, files after exit.
+/// </summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process) => _process = process;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string databasePath)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), "--urls=http://127.0.0.1:0", $"--db={databasePath}",
+            "--iterations=1000", "--Chat:EventsPerSecond=0", "--Chat:OutboundQueueCapacity=200000", "--Chat:MaxPendingWrites=1000",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var server = new ServerProcess(Process.Start(start)!);
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Collect(object? sender, DataReceivedEventArgs line)
+        {
+            if (line.Data is null)
+            {
+                return;
+            }
+
+            lock (server._output)
+            {
+                server._output.AppendLine(line.Data);
+            }
+
+            if (ListeningLine().Match(line.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        }
+
+        server._process.OutputDataReceived += Collect;
+        server._process.ErrorDataReceived += Collect;
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        server.BaseAddress = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>Sends SIGTERM, as a service manager would, and returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        // bash's builtin kill: always there where the tests run, unlike procps' /bin/kill.
+        using (var kill = Process.Start("bash", ["-c", $"kill -TERM {_process.Id}"]))
+        {
+            await kill.WaitForExitAsync();
+            kill.ExitCode.Should().Be(0, "the signal was delivered");
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningLine();
+}
