@@ -200,45 +200,16 @@ public sealed class DeliveryTests
             sockets.Add(socket);
         }
 
-        // Each user sends until its socket closes (at most 5,000 each) while each reads everything it gets.
-        var acked = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var statuses = new System.Collections.Concurrent.ConcurrentBag<WebSocketCloseStatus?>();
-        var load = sockets.Select((socket, u) => Task.Run(async () =>
-        {
-            var reading = Task.Run(async () =>
-            {
-                var (status, frames) = await socket.ReadUntilClosedAsync();
-                foreach (var ack in frames.OfType<AckFrame>().Where(a => a.Seq is not null))
-                {
-                    acked.Add(ack.Id);
-                }
-
-                statuses.Add(status);
-            });
-            for (var i = 0; i < 5_000 && socket.Socket.State == WebSocketState.Open; i++)
-            {
-                try
-                {
-                    await socket.SendAsync(new SendFrame($"u{u}-{i}", "general", "load"));
-                }
-                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-                {
-                    break;
-                }
-            }
-
-            await reading;
-        })).ToList();
-
+        var flood = Flood.Start(sockets, "general", maxPerSocket: 5_000);
         await Task.Delay(300);
         await server.StopAsync();
-        await Task.WhenAll(load);
+        await flood.Running;
 
-        statuses.Should().OnlyContain(s => s == WebSocketCloseStatus.EndpointUnavailable);
-        acked.Should().NotBeEmpty();
+        flood.Closes.Should().OnlyContain(s => s == WebSocketCloseStatus.EndpointUnavailable);
+        flood.Acked.Should().NotBeEmpty();
         var stored = Db.Query(server.DatabasePath, "SELECT event_id FROM messages", r => r.GetString(0));
         // Sorted and compared with Equal: BeEquivalentTo is quadratic on thousands of items.
-        stored.Order(StringComparer.Ordinal).Should().Equal(acked.Order(StringComparer.Ordinal),
+        stored.Order(StringComparer.Ordinal).Should().Equal(flood.Acked.Order(StringComparer.Ordinal),
             "every acked send is stored, and every stored send was acked before the close");
         foreach (var socket in sockets)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Chat.Protocol;
@@ -33,45 +32,16 @@ public sealed class ProcessShutdownTests
                 sockets.Add(socket);
             }
 
-            // Each user sends until its socket closes (at most 20,000 each), reading everything it gets.
-            var acked = new ConcurrentBag<string>();
-            var closes = new ConcurrentBag<WebSocketCloseStatus?>();
-            var load = sockets.Select((socket, u) => Task.Run(async () =>
-            {
-                var reading = Task.Run(async () =>
-                {
-                    var (status, frames) = await socket.ReadUntilClosedAsync();
-                    foreach (var ack in frames.OfType<AckFrame>().Where(a => a.Seq is not null))
-                    {
-                        acked.Add(ack.Id);
-                    }
-
-                    closes.Add(status);
-                });
-                for (var i = 0; i < 20_000 && socket.Socket.State == WebSocketState.Open; i++)
-                {
-                    try
-                    {
-                        await socket.SendAsync(new SendFrame($"u{u}-{i}", "general", "load"));
-                    }
-                    catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-                    {
-                        break;
-                    }
-                }
-
-                await reading;
-            })).ToList();
-
+            var flood = Flood.Start(sockets, "general", maxPerSocket: 20_000);
             await Task.Delay(500);
             var exitCode = await server.TerminateAsync();
-            await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(60));
+            await flood.Running.WaitAsync(TimeSpan.FromSeconds(60));
 
             exitCode.Should().Be(0);
-            closes.Should().OnlyContain(s => s == WebSocketCloseStatus.EndpointUnavailable);
-            acked.Should().NotBeEmpty();
+            flood.Closes.Should().OnlyContain(s => s == WebSocketCloseStatus.EndpointUnavailable);
+            flood.Acked.Should().NotBeEmpty();
             var stored = Db.Query(databasePath, "SELECT event_id FROM messages", r => r.GetString(0));
-            stored.Order(StringComparer.Ordinal).Should().Equal(acked.Order(StringComparer.Ordinal),
+            stored.Order(StringComparer.Ordinal).Should().Equal(flood.Acked.Order(StringComparer.Ordinal),
                 "every acked send is in the database after exit, and nothing unacked is");
             foreach (var socket in sockets)
             {
