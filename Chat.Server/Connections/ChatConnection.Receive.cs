@@ -53,9 +53,16 @@ internal sealed partial class ChatConnection
                 }
                 while (!result.EndOfMessage);
 
-                if (!IsClosing)
+                if (BeginEvent())
                 {
-                    await _handler.HandleAsync(this, buffer.AsMemory(0, count));
+                    try
+                    {
+                        await _handler.HandleAsync(this, buffer.AsMemory(0, count));
+                    }
+                    finally
+                    {
+                        EventAnswered();
+                    }
                 }
             }
         }

@@ -15,21 +15,23 @@ internal sealed partial class ChatConnection
         {
             while (await _outbound.Reader.WaitToReadAsync(_abort.Token))
             {
-                while (_flushBeforeClose && _outbound.Reader.TryRead(out var frame))
+                while (_close is not { Flush: false } && _outbound.Reader.TryRead(out var frame))
                 {
                     await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
                 }
 
-                if (!_flushBeforeClose)
+                if (_close is { Flush: false })
                 {
                     break;
                 }
             }
 
+            // Only a close completes the queue, so there is one.
+            var close = Volatile.Read(ref _close)!;
             _abort.CancelAfter(_options.CloseTimeout);
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await _socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeReason, _abort.Token);
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)close.Code, close.Reason, _abort.Token);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)

@@ -27,18 +27,20 @@ internal sealed partial class ChatConnection : IAsyncDisposable
 
     // Cancels socket I/O. Cancelling a WebSocket operation aborts the socket, so this is the hard stop.
     private readonly CancellationTokenSource _abort = new();
-    private int _closeCode;
-    private string _closeReason = "";
-    private volatile bool _flushBeforeClose = true;
+
+    // Published once, as one object, so that whoever sees the connection closing also sees how.
+    private CloseRequest? _close;
     private int _sessionEnded;
 
-    // Writes handed to the store writer and not yet answered. A flushing close waits for them, so that every
-    // event the server took gets its ack or nack before the close frame.
-    private int _pendingWrites;
+    // Events read from the socket and not yet answered: counted from before the closing check in BeginEvent until
+    // the reply is queued (for writes, until the store writer answers). A flushing close waits for the count to
+    // reach zero before the close frame, so every event the server read gets its ack or nack first.
+    private int _unanswered;
 
     // Bounds the writes one connection has in flight. While none is free the receive loop stops reading, so a
     // client that pipelines faster than the store commits is slowed by TCP instead of filling its own queue
-    // with acks and echoes.
+    // with acks and echoes. Never disposed: the store writer may release a slot after the socket is gone, and a
+    // SemaphoreSlim whose wait handle was never asked for holds nothing to free.
     private readonly SemaphoreSlim _writeSlots;
 
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
@@ -65,12 +67,14 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     public Session Session { get; }
 
     /// <summary>True once a close was asked for: frames still arriving are no longer handled.</summary>
-    public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
+    public bool IsClosing => Volatile.Read(ref _close) is not null;
+
+    /// <summary>Queues the welcome frame. Called before the connection is registered, so that nothing precedes it.</summary>
+    public void SendWelcome() => Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits));
 
     /// <summary>Runs both loops until the socket is closed. Returns once both have ended.</summary>
     public async Task RunAsync()
     {
-        TrySend(FrameCodec.Write(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits)));
         var writer = WriteLoopAsync();
         var expiry = EndSessionAtExpiryAsync();
         try
@@ -123,93 +127,116 @@ internal sealed partial class ChatConnection : IAsyncDisposable
         Send(new NackFrame(eventId, code, message, ErrorCodes.IsRetryable(code)));
 
     /// <summary>
-    /// The session is over (logout, expiry, revocation): nack the event that found out, if any, tell the client
-    /// why, and close with <see cref="CloseCodes.SessionEnded"/>. Idempotent.
+    /// The session is over (logout, expiry, revocation): tell the client why, nack the event that found out (if
+    /// any), and close with <see cref="CloseCodes.SessionEnded"/> once every event read has been answered.
     /// </summary>
     public void EndSession(string reason, string? eventId = null)
     {
+        if (Interlocked.Exchange(ref _sessionEnded, 1) == 0)
+        {
+            _logger.SessionEnded(Id, Session.UserName, reason);
+            Send(new SessionEndedFrame(reason));
+        }
+
         if (eventId is not null)
         {
             Nack(eventId, ErrorCodes.Unauthenticated, $"the session has ended ({reason}); log in again");
         }
 
-        if (Interlocked.Exchange(ref _sessionEnded, 1) == 0)
-        {
-            _logger.SessionEnded(Id, Session.UserName, reason);
-            Send(new SessionEndedFrame(reason));
-            Close(CloseCodes.SessionEnded, reason, flush: true);
-        }
+        Close(CloseCodes.SessionEnded, reason, flush: true);
     }
 
     /// <summary>
-    /// Asks the writer loop to close the socket with <paramref name="code"/>: after the frames already queued when
-    /// <paramref name="flush"/> is true, at once otherwise. The first call wins; later ones do nothing.
+    /// Asks the writer loop to close the socket with <paramref name="code"/>: once every event read has been
+    /// answered and the queue sent when <paramref name="flush"/> is true, at once otherwise. Either way the socket
+    /// is dropped if the peer does not keep up within <see cref="ChatOptions.CloseTimeout"/>. The first call wins.
     /// </summary>
     public void Close(int code, string reason, bool flush)
     {
-        if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0)
+        if (Interlocked.CompareExchange(ref _close, new CloseRequest(code, reason, flush), null) is not null)
         {
             return;
         }
 
-        _closeReason = reason;
-        _flushBeforeClose = flush;
+        // A client that stops reading cannot hold a close open: past this, the socket is dropped.
+        _abort.CancelAfter(_options.CloseTimeout);
         if (flush)
         {
-            CompleteWhenSettled();
+            CompleteWhenAnswered();
         }
         else
         {
             _outbound.Writer.TryComplete();
-            // Give a send already under way a moment to finish; past that, the socket is dropped.
-            _abort.CancelAfter(_options.CloseTimeout);
         }
     }
 
-    // Completing the queue is what lets the writer loop send the close frame after the last queued frame.
-    private void CompleteWhenSettled()
+    /// <summary>
+    /// Counts a message just read as an event awaiting its answer. False when the connection is closing: the message
+    /// is then not handled, and the close code is its answer. Every true must be followed by <see cref="EventAnswered"/>.
+    /// </summary>
+    public bool BeginEvent()
     {
-        if (Volatile.Read(ref _pendingWrites) == 0)
+        // Count first, check second; Close publishes first and checks the count second. Whichever runs second
+        // sees the other, so no event is both handled and cut off by the close frame.
+        Interlocked.Increment(ref _unanswered);
+        if (!IsClosing)
         {
-            _outbound.Writer.TryComplete();
+            return true;
+        }
+
+        EventAnswered();
+        return false;
+    }
+
+    /// <summary>An event's reply is queued. The last one lets a flushing close go ahead.</summary>
+    public void EventAnswered()
+    {
+        if (Interlocked.Decrement(ref _unanswered) == 0 && IsClosing)
+        {
+            CompleteWhenAnswered();
         }
     }
 
     /// <summary>
     /// Waits for one of the connection's <see cref="ChatOptions.MaxPendingWrites"/> write slots; called before a
-    /// write is handed to the store writer. <see cref="WriteSettled"/> must follow once the write is answered.
+    /// write is handed to the store writer. The write counts as unanswered until <see cref="WriteSettled"/>.
     /// </summary>
     public async ValueTask WriteStartedAsync()
     {
-        // Pending from the moment it was read, not from when a slot frees: a close that begins while this
-        // write waits must still wait for its answer.
-        Interlocked.Increment(ref _pendingWrites);
+        Interlocked.Increment(ref _unanswered);
         try
         {
             await _writeSlots.WaitAsync(_abort.Token);
         }
         catch (OperationCanceledException)
         {
-            Interlocked.Decrement(ref _pendingWrites);
+            EventAnswered();
             throw;
         }
     }
 
-    /// <summary>A write was answered. The last one lets a flushing close go ahead.</summary>
+    /// <summary>The store writer answered a write.</summary>
     public void WriteSettled()
     {
         _writeSlots.Release();
-        if (Interlocked.Decrement(ref _pendingWrites) == 0 && IsClosing)
+        EventAnswered();
+    }
+
+    // Completing the queue is what lets the writer loop send the close frame after the last queued frame.
+    private void CompleteWhenAnswered()
+    {
+        if (Volatile.Read(ref _unanswered) == 0)
         {
-            CompleteWhenSettled();
+            _outbound.Writer.TryComplete();
         }
     }
+
+    private sealed record CloseRequest(int Code, string Reason, bool Flush);
 
     public async ValueTask DisposeAsync()
     {
         await _abort.CancelAsync();
         _abort.Dispose();
-        _writeSlots.Dispose();
         _socket.Dispose();
     }
 

@@ -12,31 +12,30 @@ internal sealed class ConnectionRegistry
 {
     private readonly ConcurrentDictionary<long, ImmutableArray<ChatConnection>> _byUser = new();
     private readonly ConcurrentDictionary<long, ImmutableArray<ChatConnection>> _bySession = new();
-    private readonly ConcurrentDictionary<ChatConnection, Task> _running = new();
+    private readonly ConcurrentDictionary<ChatConnection, TaskCompletionSource> _live = new();
     private volatile bool _closed;
 
-    public int Count => _running.Count;
+    public int Count => _live.Count;
 
     /// <summary>True once shutdown began: no new connection is accepted.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>Registers the connection for as long as <paramref name="run"/> runs.</summary>
-    public async Task RunAsync(ChatConnection connection, Func<Task> run)
+    /// <summary>Makes the connection reachable by fan-out, by <see cref="EndSession"/> and by shutdown.</summary>
+    public void Register(ChatConnection connection)
     {
-        var session = connection.Session;
-        _byUser.AddOrUpdate(session.UserId, _ => [connection], (_, list) => list.Add(connection));
-        _bySession.AddOrUpdate(session.Id, _ => [connection], (_, list) => list.Add(connection));
-        var task = run();
-        _running[connection] = task;
-        try
+        _live[connection] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _byUser.AddOrUpdate(connection.Session.UserId, _ => [connection], (_, list) => list.Add(connection));
+        _bySession.AddOrUpdate(connection.Session.Id, _ => [connection], (_, list) => list.Add(connection));
+    }
+
+    /// <summary>Forgets the connection once it has ended.</summary>
+    public void Unregister(ChatConnection connection)
+    {
+        Remove(_byUser, connection.Session.UserId, connection);
+        Remove(_bySession, connection.Session.Id, connection);
+        if (_live.TryRemove(connection, out var ended))
         {
-            await task;
-        }
-        finally
-        {
-            _running.TryRemove(connection, out _);
-            Remove(_byUser, session.UserId, connection);
-            Remove(_bySession, session.Id, connection);
+            ended.TrySetResult();
         }
     }
 
@@ -62,12 +61,13 @@ internal sealed class ConnectionRegistry
     public async Task CloseAllAsync(TimeSpan timeout)
     {
         _closed = true;
-        foreach (var connection in _running.Keys)
+        foreach (var connection in _live.Keys)
         {
             connection.Close(CloseCodes.GoingAway, "server shutting down", flush: true);
         }
 
-        await Task.WhenAll(_running.Values).WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
+        // Past the timeout, Kestrel's own shutdown aborts whatever is left.
+        await Task.WhenAll(_live.Values.Select(ended => ended.Task)).WaitAsync(timeout).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     private static void Remove(ConcurrentDictionary<long, ImmutableArray<ChatConnection>> index, long key, ChatConnection connection)

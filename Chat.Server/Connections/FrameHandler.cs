@@ -118,7 +118,7 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
 
             if (read is null)
             {
-                connection.EndSession(state == SessionState.Expired ? SessionEndReasons.Expired : SessionEndReasons.Revoked, eventId);
+                connection.EndSession(state.EndReason()!, eventId);
                 return;
             }
 

@@ -2,6 +2,7 @@ using Chat.Protocol;
 using Chat.Server.Auth;
 using Chat.Server.Http;
 using Chat.Server.Logging;
+using Chat.Server.Storage;
 
 namespace Chat.Server.Connections;
 
@@ -10,8 +11,8 @@ namespace Chat.Server.Connections;
 /// cookies on cross-site WebSocket handshakes, so the Origin check is what stops another site from using a
 /// logged-in user's cookie (cross-site WebSocket hijacking).
 /// </summary>
-internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, ConnectionRegistry registry,
-    FrameHandler handler, TimeProvider clock, ILogger<ChatConnection> logger)
+internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, StoreReader reader,
+    ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -49,9 +50,29 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             KeepAliveTimeout = options.KeepAliveTimeout,
         });
         await using var connection = new ChatConnection(socket, session, handler, options, clock, logger);
-        logger.ConnectionOpened(connection.Id, session.UserName);
-        await registry.RunAsync(connection, connection.RunAsync);
-        logger.ConnectionClosed(connection.Id, session.UserName);
+        connection.SendWelcome();
+        registry.Register(connection);
+        try
+        {
+            // Both checks ran before the upgrade, while no logout or shutdown could reach this connection yet;
+            // checking again now that it is registered leaves no window in between.
+            if (registry.IsClosed)
+            {
+                connection.Close(CloseCodes.GoingAway, "server shutting down", flush: true);
+            }
+            else if (reader.ReadSession(session.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()).EndReason() is { } reason)
+            {
+                connection.EndSession(reason);
+            }
+
+            logger.ConnectionOpened(connection.Id, session.UserName);
+            await connection.RunAsync();
+        }
+        finally
+        {
+            registry.Unregister(connection);
+            logger.ConnectionClosed(connection.Id, session.UserName);
+        }
     }
 
     private async Task Refuse(HttpContext context, int status, string code, string message)

@@ -1,4 +1,3 @@
-using Chat.Protocol;
 using Chat.Server.Connections;
 using Chat.Server.Storage;
 
@@ -20,12 +19,7 @@ internal abstract class ConnectionWriteOp(ChatConnection connection, string even
 
     public sealed override void Apply(WriteContext context)
     {
-        _sessionEndReason = context.Sql.ReadSession(Connection.Session.Id, context.Now) switch
-        {
-            SessionState.Valid => null,
-            SessionState.Expired => SessionEndReasons.Expired,
-            _ => SessionEndReasons.Revoked,
-        };
+        _sessionEndReason = context.Sql.ReadSession(Connection.Session.Id, context.Now).EndReason();
 
         if (_sessionEndReason is null)
         {

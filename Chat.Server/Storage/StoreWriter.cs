@@ -108,7 +108,7 @@ internal sealed class StoreWriter : IAsyncDisposable
             {
                 foreach (var op in batch)
                 {
-                    Complete(op, context);
+                    Deliver(op, o => o.Complete(context));
                 }
             }
 
@@ -139,7 +139,7 @@ internal sealed class StoreWriter : IAsyncDisposable
                 : "the write could not be stored; nothing was stored, retry";
             foreach (var op in batch)
             {
-                op.Fail(ErrorCodes.Unavailable, message);
+                Deliver(op, o => o.Fail(ErrorCodes.Unavailable, message));
             }
 
             return false;
@@ -164,11 +164,12 @@ internal sealed class StoreWriter : IAsyncDisposable
         }
     }
 
-    private void Complete(WriteOp op, WriteContext context)
+    // Delivering one op's answer must never stop the others' or the loop: this loop is the server's only writer.
+    private void Deliver(WriteOp op, Action<WriteOp> answer)
     {
         try
         {
-            op.Complete(context);
+            answer(op);
         }
         catch (Exception ex)
         {

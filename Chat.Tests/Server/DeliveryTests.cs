@@ -187,6 +187,41 @@ public sealed class DeliveryTests
     }
 
     [Test]
+    public async Task The_writer_survives_a_failed_batch_whose_sender_has_already_disconnected()
+    {
+        await using var server = await TestServer.StartAsync("BusyTimeout=00:00:00.500");
+        var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await ann.AckAsync(new JoinFrame("j", "general"));
+        var registry = server.Get<ConnectionRegistry>();
+
+        using (var locker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=false"))
+        {
+            locker.Open();
+            using var hold = locker.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE";
+            hold.ExecuteNonQuery();
+
+            // The send waits in the writer behind the lock while its connection goes away.
+            await ann.SendAsync(new SendFrame("m1", "general", "orphaned"));
+            ann.Socket.Abort();
+            while (registry.Count > 0)
+            {
+                await Task.Delay(10);
+            }
+
+            // Hold the lock until the writer's batch has given up on it.
+            await Task.Delay(800);
+        }
+
+        await ann.DisposeAsync();
+
+        // The writer still takes writes: a login (a session insert) and a send both go through it.
+        await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
+        (await bob.AckAsync(new JoinFrame("j", "general"))).LastSeq.Should().Be(0);
+        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+    }
+
+    [Test]
     public async Task Shutdown_under_load_leaves_every_acked_message_in_the_database_and_closes_with_1001()
     {
         // Four users flooding one room fan out faster than a test reader drains; this test is about shutdown,

@@ -50,11 +50,14 @@ public sealed class SessionTests
 
         // Revoked behind the server's back: only a re-read of the database can notice.
         Db.Execute(server.DatabasePath, "UPDATE sessions SET revoked_at = 1");
-        var nack = await socket.NackAsync(new SendFrame("m1", "general", "too late"));
-        var (status, frames) = await socket.ReadUntilClosedAsync();
+        var before = new List<ServerFrame>();
+        var nack = await socket.RequestAsync(new SendFrame("m1", "general", "too late"), before);
+        var (status, after) = await socket.ReadUntilClosedAsync();
 
-        nack.Code.Should().Be(ErrorCodes.Unauthenticated);
-        frames.Should().Equal(new SessionEndedFrame(SessionEndReasons.Revoked));
+        // The documented order: sessionEnded, then a nack for each event still unanswered, then the close.
+        before.Should().Equal(new SessionEndedFrame(SessionEndReasons.Revoked));
+        nack.Should().BeOfType<NackFrame>().Which.Code.Should().Be(ErrorCodes.Unauthenticated);
+        after.Should().BeEmpty();
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
         Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
     }
@@ -66,11 +69,12 @@ public sealed class SessionTests
         await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
 
         Db.Execute(server.DatabasePath, "UPDATE sessions SET expires_at = 1");
-        var nack = await socket.NackAsync(new JoinFrame("j", "general"));
-        var (status, frames) = await socket.ReadUntilClosedAsync();
+        var before = new List<ServerFrame>();
+        var nack = await socket.RequestAsync(new JoinFrame("j", "general"), before);
+        var (status, _) = await socket.ReadUntilClosedAsync();
 
-        nack.Code.Should().Be(ErrorCodes.Unauthenticated);
-        frames.Should().Equal(new SessionEndedFrame(SessionEndReasons.Expired));
+        before.Should().Equal(new SessionEndedFrame(SessionEndReasons.Expired));
+        nack.Should().BeOfType<NackFrame>().Which.Code.Should().Be(ErrorCodes.Unauthenticated);
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
         Db.Query(server.DatabasePath, "SELECT count(*) FROM members", r => r.GetInt64(0)).Should().Equal(0L);
     }
