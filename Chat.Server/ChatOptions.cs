@@ -66,7 +66,10 @@ public sealed record ChatOptions
     /// <summary>How long the peer has to answer a close frame, or to take a queued frame when closed as slow. Default 2 s.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long the writer waits on a locked database before failing a batch as <c>unavailable</c>. Default 5 s.</summary>
+    /// <summary>
+    /// How long the writer waits on a locked database before failing a batch as <c>unavailable</c>, rounded up to
+    /// whole seconds (the SQLite driver retries for that long). Default 5 s.
+    /// </summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

@@ -36,7 +36,7 @@ public sealed partial class ChatClient
         }
         catch
         {
-            Volatile.Write(ref _state, (int)ChatClientState.Created);
+            Interlocked.CompareExchange(ref _state, (int)ChatClientState.Created, (int)ChatClientState.Connected);
             throw;
         }
 
@@ -182,8 +182,10 @@ public sealed partial class ChatClient
             {
                 return null;
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or HttpRequestException or IOException)
+            catch (Exception)
             {
+                // Unreachable, refused, timed out, or an unreadable welcome: all worth another try later. Only the
+                // server's word that the session ended (above) stops the client.
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
             }
         }

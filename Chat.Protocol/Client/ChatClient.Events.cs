@@ -7,9 +7,20 @@ public sealed partial class ChatClient
     /// <summary>Joins a room (creating it if needed) and follows it. Returns the room's last seq at the time of joining.</summary>
     public async Task<long> JoinAsync(string room, CancellationToken cancellationToken = default)
     {
-        var ack = await RequestAsync(new JoinFrame(NextEventId(), room), cancellationToken);
+        var holding = HoldPushesUntilJoined(room);
+        AckFrame ack;
+        try
+        {
+            ack = await RequestAsync(new JoinFrame(NextEventId(), room), cancellationToken);
+        }
+        catch
+        {
+            Follow(room, lastSeq: null, holding);
+            throw;
+        }
+
         var lastSeq = ack.LastSeq ?? 0;
-        Follow(room, lastSeq);
+        Follow(room, lastSeq, holding);
         return lastSeq;
     }
 
@@ -119,7 +130,7 @@ public sealed partial class ChatClient
             return;
         }
 
-        if (pending.IsLeave && nack.Code == ErrorCodes.NotFound && pending.Attempts > 1)
+        if (pending.IsLeave && nack.Code == ErrorCodes.NotFound && pending.Resent)
         {
             // An earlier attempt of this leave was applied before the connection dropped.
             Complete(pending, new AckFrame(pending.Id));

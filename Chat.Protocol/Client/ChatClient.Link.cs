@@ -20,6 +20,7 @@ public sealed partial class ChatClient
         private readonly Channel<byte[]> _outbound = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
         private readonly CancellationTokenSource _abort = new();
         private volatile bool _ready;
+        private Task _writer = Task.CompletedTask;
 
         public Link(ChatClient client, ClientWebSocket socket)
         {
@@ -41,7 +42,7 @@ public sealed partial class ChatClient
 
         public void Start()
         {
-            var writer = WriteLoopAsync();
+            var writer = _writer = WriteLoopAsync();
             Closed = ReceiveLoopAsync().ContinueWith(async _ =>
             {
                 await _abort.CancelAsync();
@@ -63,6 +64,7 @@ public sealed partial class ChatClient
 
         public void Write(PendingEvent pending)
         {
+            pending.Resent |= pending.Generation != 0 && pending.Generation != Generation;
             pending.Generation = Generation;
             pending.Attempts++;
             _outbound.Writer.TryWrite(pending.Frame);
@@ -75,6 +77,9 @@ public sealed partial class ChatClient
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+                // The writer loop is the only sender: let it finish what is queued before the close frame goes out.
+                await _writer.WaitAsync(timeout.Token);
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
                 await Closed.WaitAsync(timeout.Token);
             }

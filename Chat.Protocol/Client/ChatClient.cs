@@ -117,6 +117,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         {
             if (_pending.TryRemove(id, out var pending))
             {
+                pending.Cancellation.Dispose();
                 pending.Reply.TrySetException(recorded);
             }
         }

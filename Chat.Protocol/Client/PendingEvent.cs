@@ -29,6 +29,9 @@ internal sealed class PendingEvent(string id, byte[] frame, long number, long de
     /// <summary>How many times it was written to a socket.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>True once it was written on a connection that then dropped: the first attempt's fate is unknown.</summary>
+    public bool Resent { get; set; }
+
     /// <summary>After a retryable nack: when to send it again (TickCount64 ms); 0 when not waiting.</summary>
     public long RetryAt { get; set; }
 

@@ -109,6 +109,45 @@ public sealed class ChatClientTests
     }
 
     [Test]
+    public async Task Leaving_a_room_never_joined_fails_with_not_found()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+
+        var leave = () => ann.LeaveAsync("never-joined");
+
+        (await leave.Should().ThrowAsync<ChatException>()).Which.Code.Should().Be(ErrorCodes.NotFound);
+    }
+
+    [Test]
+    public async Task After_reconnecting_the_client_catches_up_on_a_quiet_room_it_missed_while_away()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = new TcpProxy(server.BaseAddress.Port);
+        await using var ann = await Clients.ConnectedAsync(proxy.Address, "ann");
+        await using var bob = await Clients.ConnectedAsync(server.BaseAddress, "bob");
+        await ann.JoinAsync("general");
+        await bob.JoinAsync("general");
+        await bob.SendAsync("general", "before");
+        (await Clients.ReadAsync(ann, 1)).Single().Body.Should().Be("before");
+
+        // Ann is cut off and cannot get back in while bob talks; then the room falls quiet and ann returns.
+        proxy.TargetPort = 1;
+        proxy.DropAll();
+        for (var i = 0; i < 5; i++)
+        {
+            await bob.SendAsync("general", $"while away {i}");
+        }
+
+        proxy.TargetPort = server.BaseAddress.Port;
+        var caughtUp = await Clients.ReadAsync(ann, 5);
+
+        caughtUp.Select(m => m.Seq).Should().Equal(2, 3, 4, 5, 6);
+        caughtUp.Select(m => m.Body).Should().Equal(Enumerable.Range(0, 5).Select(i => $"while away {i}"));
+        ann.Connections.Should().BeGreaterThan(1);
+    }
+
+    [Test]
     public async Task Logout_stops_the_client_with_session_ended_and_it_does_not_reconnect()
     {
         await using var server = await TestServer.StartAsync();

@@ -210,7 +210,7 @@ public sealed class DeliveryTests
             }
 
             // Hold the lock until the writer's batch has given up on it.
-            await Task.Delay(800);
+            await server.WaitForLogAsync("failed and was rolled back");
         }
 
         await ann.DisposeAsync();

@@ -75,6 +75,17 @@ internal sealed class TestServer : IAsyncDisposable
         _app = null;
     }
 
+    /// <summary>Waits until the server has logged a line containing <paramref name="fragment"/>; fails after 30 s.</summary>
+    public async Task WaitForLogAsync(string fragment)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!_log.Text.Contains(fragment, StringComparison.Ordinal))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, $"the server should have logged '{fragment}'");
+            await Task.Delay(20);
+        }
+    }
+
     public async Task<LoginResponse> RegisterAndLoginAsync(string user, string password = "correct horse")
     {
         var registered = await Http.PostAsJsonAsync("/api/register", new Credentials(user, password), ChatJsonContext.Wire.Credentials);
