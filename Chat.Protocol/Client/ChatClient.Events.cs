@@ -122,6 +122,7 @@ public sealed partial class ChatClient
         {
             // Retried by the timer, with the same id, after a backoff that grows with each attempt.
             pending.RetryAt = Environment.TickCount64 + Math.Min(50L << Math.Min(pending.Attempts, 6), 2_000);
+            Volatile.Write(ref _retriesWaiting, 1);
             return;
         }
 
@@ -147,10 +148,22 @@ public sealed partial class ChatClient
         pending.Reply.TrySetResult(ack);
     }
 
-    /// <summary>Times out overdue events and resends the ones whose retry delay has passed. One timer for all events.</summary>
+    /// <summary>
+    /// Times out overdue events and resends the ones whose retry delay has passed. One timer for all events; it walks
+    /// them only when a retry is waiting, or every <see cref="DeadlineScanInterval"/> for deadlines, so that tens of
+    /// thousands of events in flight cost little.
+    /// </summary>
     private void OnTimer()
     {
         var now = Environment.TickCount64;
+        var retries = Interlocked.Exchange(ref _retriesWaiting, 0) == 1;
+        if (!retries && now < _nextDeadlineScan)
+        {
+            return;
+        }
+
+        _nextDeadlineScan = now + (long)DeadlineScanInterval.TotalMilliseconds;
+        var stillWaiting = false;
         foreach (var pending in _pending.Values)
         {
             if (now >= pending.Deadline)
@@ -161,11 +174,27 @@ public sealed partial class ChatClient
                     pending.Reply.TrySetException(new ChatTimeoutException(pending.Id, _options.EventTimeout));
                 }
             }
-            else if (pending.RetryAt != 0 && now >= pending.RetryAt && _link is { } link)
+            else if (pending.RetryAt != 0)
             {
-                pending.RetryAt = 0;
-                link.Write(pending);
+                if (now >= pending.RetryAt && _link is { } link)
+                {
+                    pending.RetryAt = 0;
+                    link.Write(pending);
+                }
+                else
+                {
+                    stillWaiting = true;
+                }
             }
         }
+
+        if (stillWaiting)
+        {
+            Volatile.Write(ref _retriesWaiting, 1);
+        }
     }
+
+    // Deadlines are checked this often: a quarter of the timeout, at most 250 ms, at least the timer's resolution.
+    private TimeSpan DeadlineScanInterval => TimeSpan.FromTicks(Math.Max(_options.TimerResolution.Ticks,
+        Math.Min(TimeSpan.FromMilliseconds(250).Ticks, _options.EventTimeout.Ticks / 4)));
 }

@@ -36,6 +36,10 @@ public sealed partial class ChatClient : IAsyncDisposable
     private int _state = (int)ChatClientState.Created;
     private int _connections;
 
+    // Timer bookkeeping (ChatClient.Events.cs): whether any event waits to be retried, and when to next check deadlines.
+    private int _retriesWaiting;
+    private long _nextDeadlineScan;
+
     public ChatClient(ChatClientOptions options, HttpMessageHandler? httpHandler = null)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -109,6 +109,31 @@ public sealed class ChatClientTests
     }
 
     [Test]
+    public async Task A_send_nacked_as_unavailable_is_retried_by_the_client_with_the_same_id_until_it_is_stored()
+    {
+        await using var server = await TestServer.StartAsync("BusyTimeout=00:00:00.100");
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        await ann.JoinAsync("general");
+
+        Task<SendResult> send;
+        using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=false"))
+        {
+            locker.Open();
+            using var hold = locker.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE";
+            hold.ExecuteNonQuery();
+            send = ann.SendAsync("general", "patience", "retried-id");
+            await server.WaitForLogAsync("failed and was rolled back");
+            send.IsCompleted.Should().BeFalse("an unavailable nack is retried, not surfaced");
+        }
+
+        var result = await send;
+
+        result.Seq.Should().Be(1);
+        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "retried-id"));
+    }
+
+    [Test]
     public async Task Leaving_a_room_never_joined_fails_with_not_found()
     {
         await using var server = await TestServer.StartAsync();
