@@ -53,11 +53,4 @@ internal sealed class Database(ChatOptions options)
         command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
-
-    /// <summary>Empties the read pool, so that the database file can be released (tests restart on the same file).</summary>
-    public void ReleaseReaders()
-    {
-        using var connection = new SqliteConnection(_readConnectionString);
-        SqliteConnection.ClearPool(connection);
-    }
 }

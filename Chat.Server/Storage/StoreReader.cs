@@ -28,12 +28,7 @@ internal sealed class StoreReader(Database database)
         using var connection = database.OpenReader();
         using var command = Command(connection, "SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
         using var reader = command.ExecuteReader();
-        if (!reader.Read() || !reader.IsDBNull(1))
-        {
-            return SessionState.Revoked;
-        }
-
-        return reader.GetInt64(0) <= now ? SessionState.Expired : SessionState.Valid;
+        return reader.ReadSessionState(now);
     }
 
     /// <summary>A user's id, canonical name and password hash, looked up case-insensitively.</summary>

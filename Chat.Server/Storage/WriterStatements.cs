@@ -15,12 +15,7 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     public SessionState ReadSession(long sessionId, long now)
     {
         using var reader = Run("SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
-        if (!reader.Read() || !reader.IsDBNull(1))
-        {
-            return SessionState.Revoked;
-        }
-
-        return reader.GetInt64(0) <= now ? SessionState.Expired : SessionState.Valid;
+        return reader.ReadSessionState(now);
     }
 
     public long? InsertUser(string name, string passwordHash, long now) =>
