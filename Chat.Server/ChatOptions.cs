@@ -94,7 +94,8 @@ public sealed record ChatOptions
         }
 
         Require(!string.IsNullOrWhiteSpace(DatabasePath), "Chat:DatabasePath must name a file");
-        Require(SessionLifetime > TimeSpan.Zero, "Chat:SessionLifetime must be positive");
+        // Expiry times are whole seconds (they must match the cookie's), so a shorter lifetime could expire at once.
+        Require(SessionLifetime >= TimeSpan.FromSeconds(1), "Chat:SessionLifetime must be at least one second");
         Require(PasswordIterations >= 1_000, "Chat:PasswordIterations must be at least 1,000");
         Require(MaxMessageBytes is >= 1_024 and <= 16 * 1024 * 1024, "Chat:MaxMessageBytes must be between 1 KiB and 16 MiB");
         Require(MaxBodyLength >= 1 && MaxBodyLength * 4L + 1_024 <= MaxMessageBytes,
