@@ -110,20 +110,14 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Stor
         try
         {
             // SQLite calls block; keep them off the receive loop's thread only as long as they run.
-            var (state, read) = await Task.Run(() =>
-            {
-                var state = reader.ReadSession(connection.Session.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
-                return (state, state == SessionState.Valid ? reader.ReadRoom(room, connection.Session.UserId, page) : null);
-            });
-
-            if (read is null)
-            {
-                connection.EndSession(state.EndReason()!, eventId);
-                return;
-            }
+            var read = await Task.Run(() =>
+                reader.ReadRoom(connection.Session, clock.GetUtcNow().ToUnixTimeMilliseconds(), room, page));
 
             switch (read.Access)
             {
+                case RoomAccess.SessionEnded:
+                    connection.EndSession(read.Session.EndReason()!, eventId);
+                    break;
                 case RoomAccess.NotFound:
                     connection.Nack(eventId, ErrorCodes.NotFound, $"no room named '{room}'");
                     break;

@@ -32,7 +32,7 @@ internal sealed class SendOp(ChatConnection connection, SendFrame frame) : Conne
             return;
         }
 
-        if (context.Sql.FindRoom(frame.Room) is not { } roomId || !context.Sql.IsMember(roomId, UserId))
+        if (context.Sql.RoomOfMember(frame.Room, UserId) is not { } roomId)
         {
             _refusal = (ErrorCodes.Forbidden, $"join room '{frame.Room}' before sending to it");
             return;

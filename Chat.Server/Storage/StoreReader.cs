@@ -40,16 +40,27 @@ internal sealed class StoreReader(Database database)
         return reader.Read() ? (reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
-    /// <summary>Checks that the user may read the room, and if so runs <paramref name="page"/> on the same snapshot.</summary>
-    public RoomRead ReadRoom(string room, long userId, Func<SqliteConnection, long, MessagePage> page)
+    /// <summary>
+    /// Re-reads the session, checks that its user may read the room, and if so runs <paramref name="page"/>: all on
+    /// one connection and one snapshot.
+    /// </summary>
+    public RoomRead ReadRoom(Session session, long now, string room, Func<SqliteConnection, long, MessagePage> page)
     {
         using var connection = database.OpenReader();
         using var transaction = connection.BeginTransaction(deferred: true);
+        using (var check = Command(connection, "SELECT expires_at, revoked_at FROM sessions WHERE id = $a", session.Id))
+        using (var reader = check.ExecuteReader())
+        {
+            if (reader.ReadSessionState(now) is not SessionState.Valid and var state)
+            {
+                return new RoomRead(RoomAccess.SessionEnded, null, state);
+            }
+        }
+
         using var command = Command(connection, """
             SELECT r.id, EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = $b)
             FROM rooms r WHERE r.name = $a
-            """, room, userId);
-        command.Transaction = transaction;
+            """, room, session.UserId);
         long roomId;
         using (var reader = command.ExecuteReader())
         {
@@ -146,8 +157,9 @@ internal enum RoomAccess
     Member,
     NotMember,
     NotFound,
+    SessionEnded,
 }
 
 internal sealed record MessagePage(IReadOnlyList<ChatMessage> Messages, bool HasMore);
 
-internal sealed record RoomRead(RoomAccess Access, MessagePage? Page);
+internal sealed record RoomRead(RoomAccess Access, MessagePage? Page, SessionState Session = SessionState.Valid);

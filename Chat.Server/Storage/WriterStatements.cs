@@ -45,8 +45,9 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     public bool RemoveMember(long roomId, long userId) =>
         Prepare("DELETE FROM members WHERE room_id = $a AND user_id = $b", roomId, userId).ExecuteNonQuery() == 1;
 
-    public bool IsMember(long roomId, long userId) =>
-        Scalar("SELECT 1 FROM members WHERE room_id = $a AND user_id = $b", roomId, userId) is not null;
+    /// <summary>The room's id when it exists and the user is a member of it; null otherwise.</summary>
+    public long? RoomOfMember(string name, long userId) =>
+        Scalar("SELECT r.id FROM rooms r JOIN members m ON m.room_id = r.id AND m.user_id = $b WHERE r.name = $a", name, userId);
 
     /// <summary>The message this sender already stored under this event id, if any.</summary>
     public StoredSend? FindSend(long senderId, string eventId)
