@@ -30,6 +30,19 @@ public sealed class SwitchTests
         socket.Welcome.Settings.Should().Be(new ServerSettings("HandshakeOnly", "NORMAL", Timings: true));
     }
 
+    [TestCase("FULL", 2)]
+    [TestCase("NORMAL", 1)]
+    public async Task The_Synchronous_switch_sets_the_writer_connections_durability(string setting, long pragma)
+    {
+        await using var server = await TestServer.StartAsync($"Synchronous={setting}");
+
+        using var writer = server.Get<Chat.Server.Storage.Database>().OpenWriter();
+        using var command = writer.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+
+        command.ExecuteScalar().Should().Be(pragma);
+    }
+
     [Test]
     public async Task Without_the_Timings_switch_acks_carry_no_timings()
     {
