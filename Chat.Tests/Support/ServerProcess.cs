@@ -87,6 +87,18 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGKILL: the process ends at once, as in a crash, with no chance to finish anything.</summary>
+    public async Task KillAsync()
+    {
+        using (var kill = Process.Start("bash", ["-c", $"kill -KILL {_process.Id}"]))
+        {
+            await kill.WaitForExitAsync();
+            kill.ExitCode.Should().Be(0, "the signal was delivered");
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
