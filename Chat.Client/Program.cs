@@ -1,0 +1,3 @@
+using Chat.Client.Cli;
+
+return await CommandLine.Build().Parse(args).InvokeAsync();
