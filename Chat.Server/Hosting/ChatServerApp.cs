@@ -1,10 +1,12 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
 using Chat.Server.Connections;
+using Chat.Server.Events;
 using Chat.Server.Http;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
 using Microsoft.AspNetCore.Hosting;
+using Prometheus;
 using Serilog;
 
 namespace Chat.Server.Hosting;
@@ -42,10 +44,15 @@ public static class ChatServerApp
             throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
 
+        // Every address is bound explicitly (see Listeners), so Kestrel is told to bind none of its own.
+        var listeners = new Listeners();
+        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
+        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            listeners.Bind(kestrel, urls, options.Http2Urls);
         });
         builder.Services.AddSerilog((_, log) =>
         {
@@ -62,7 +69,12 @@ public static class ChatServerApp
 
         builder.Services
             .AddSingleton(options)
+            .AddSingleton(listeners)
             .AddSingleton(TimeProvider.System)
+            .AddSingleton<ChatMetrics>()
+            .AddSingleton<EventRateLimiter>()
+            .AddSingleton<RoomReads>()
+            .AddSingleton<RoomEdge>()
             .AddSingleton<Database>()
             .AddSingleton<StoreReader>()
             .AddSingleton<StoreWriter>()
@@ -80,7 +92,18 @@ public static class ChatServerApp
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseWebSockets();
         app.MapAccountEndpoints();
+        app.MapRoomEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
+        if (options.Echo)
+        {
+            app.MapEchoEndpoints();
+        }
+
+        if (options.Metrics)
+        {
+            app.MapMetrics("/metrics");
+        }
+
         return app;
     }
 }
