@@ -102,12 +102,20 @@ internal sealed partial class ChatSession
         {
             view.SelectRoom(room);
             view.Notice($"now in {room}");
+        }
+        else
+        {
+            var lastSeq = await client.JoinAsync(room);
+            view.Joined(room, lastSeq, ReadMarkerOf(room), select: true);
+            view.Notice($"joined {room} (latest message #{lastSeq})");
+        }
+
+        if (view.HasMessages(room))
+        {
+            ReportRead();
             return;
         }
 
-        var lastSeq = await client.JoinAsync(room);
-        view.Joined(room, lastSeq, ReadMarkerOf(room), select: true);
-        view.Notice($"joined {room} (latest message #{lastSeq})");
         var page = await client.HistoryAsync(room, limit: HistoryPage);
         view.HistoryLoaded(room, page.Messages);
         ReportRead();

@@ -87,6 +87,15 @@ internal sealed class ChatViewModel(string server)
         }
     }
 
+    /// <summary>Whether any message of the room is loaded.</summary>
+    public bool HasMessages(string room)
+    {
+        lock (_lock)
+        {
+            return _rooms.TryGetValue(room, out var view) && view.Lines.Any(l => !l.IsNotice);
+        }
+    }
+
     public void SignedIn(string user) => Update(() => User = user);
 
     public void Notice(string text) => Update(() => AddNotice(text));
