@@ -24,7 +24,9 @@ internal static class PlainMode
         var ended = session.Ended;
         while (true)
         {
-            var read = input.ReadLineAsync(cancellationToken).AsTask();
+            // On a thread of its own: Console.In reads synchronously even through ReadLineAsync, and /quit or the end
+            // of the session must not wait for the next line.
+            var read = Task.Run(input.ReadLine, cancellationToken);
             if (await Task.WhenAny(read, ended) == ended)
             {
                 break;
