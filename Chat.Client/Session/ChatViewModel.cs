@@ -359,13 +359,14 @@ internal sealed class ChatViewModel(string server)
         return view;
     }
 
-    // Stored messages by seq; lines without a seq (pending own messages, notices) stay where they are, at the end.
+    // Stored messages by seq. A message goes right after the last older one and the notices that followed it, so
+    // notices stay where they happened; own messages still pending stay below the stored ones.
     private static void Insert(RoomView view, MessageLine line)
     {
-        var index = view.Lines.Count;
-        while (index > 0 && (view.Lines[index - 1].Seq is null || view.Lines[index - 1].Seq > line.Seq))
+        var index = view.Lines.FindLastIndex(l => l.Seq < line.Seq) + 1;
+        while (index < view.Lines.Count && view.Lines[index].IsNotice)
         {
-            index--;
+            index++;
         }
 
         view.Lines.Insert(index, line);

@@ -53,8 +53,8 @@ internal sealed class MessageLine
         EventId = message.Id,
     };
 
-    /// <summary>The line as plain text, the same in line mode and on screen.</summary>
-    public string Render()
+    /// <summary>The line as plain text; the screen, which shows one room at a time, leaves the room out.</summary>
+    public string Render(bool withRoom = true)
     {
         if (IsNotice)
         {
@@ -69,6 +69,6 @@ internal sealed class MessageLine
             SendState.Failed => $" (failed: {Error})",
             _ => "",
         };
-        return $"[{Room}] {seq}{Sender}: {Text}{state}";
+        return $"{(withRoom ? $"[{Room}] " : "")}{seq}{Sender}: {Text}{state}";
     }
 }

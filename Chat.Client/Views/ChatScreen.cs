@@ -132,7 +132,7 @@ internal sealed class ChatScreen : Window
 
     private static string Render(MessageLine line) =>
         (line.Ts == 0 ? "      " : DateTimeOffset.FromUnixTimeMilliseconds(line.Ts).ToLocalTime().ToString("HH:mm ", System.Globalization.CultureInfo.InvariantCulture))
-        + line.Render();
+        + line.Render(withRoom: false);
 
     private static void Replace(ObservableCollection<string> items, IEnumerable<string> values)
     {

@@ -111,6 +111,21 @@ public sealed class ChatViewModelTests
     }
 
     [Test]
+    public void A_notice_stays_where_it_happened_when_later_messages_and_older_history_arrive()
+    {
+        var view = NewView();
+        view.Joined("general", 0, 0, select: true);
+
+        view.Received(Message("general", 5, "bob"));
+        view.Notice("now in general");
+        view.Received(Message("general", 6, "bob"));
+        view.HistoryLoaded("general", [Message("general", 4, "cat")]);
+
+        view.Lines.Select(l => l.Seq?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? l.Text)
+            .Should().Equal("4", "5", "now in general", "6");
+    }
+
+    [Test]
     public void Losing_the_connection_shows_a_banner_until_it_is_back()
     {
         var view = NewView();
