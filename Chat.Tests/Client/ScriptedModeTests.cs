@@ -121,6 +121,17 @@ public sealed class ScriptedModeTests
     }
 
     [Test]
+    public async Task A_command_line_error_exits_2_with_the_problem_on_stderr()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        using var send = await ChatProgram.RunAsync(Environment(server), "", "send", "no room given");
+
+        send.ExitCode.Should().Be(2);
+        send.Stderr.Should().Contain("--room");
+    }
+
+    [Test]
     public async Task A_revoked_token_exits_3_and_an_unreachable_server_exits_4()
     {
         await using var server = await TestServer.StartAsync();
