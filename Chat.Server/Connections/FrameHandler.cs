@@ -53,7 +53,7 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
             case SyncFrame sync:
                 connection.Reply(sync.Id, await reads.SyncAsync(connection.Session, sync.Id, sync.Room, sync.After, sync.Limit));
                 break;
-            case ReadFrame mark when Check(connection, mark.Id, EventRules.CheckRoom(mark.Room) ?? CheckSeq(mark.Seq)):
+            case ReadFrame mark when Check(connection, mark.Id, EventRules.CheckRoom(mark.Room) ?? EventRules.CheckReadSeq(mark.Seq)):
                 await EnqueueAsync(connection, new ReadOp(connection, mark.Id, mark.Room, mark.Seq), mark.Id);
                 break;
             case TypingFrame typed:
@@ -77,9 +77,6 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
             connection.WriteSettled();
         }
     }
-
-    private static EventResult.Refused? CheckSeq(long seq) =>
-        seq < 0 ? new EventResult.Refused(ErrorCodes.BadRequest, "'seq' must be 0 or more") : null;
 
     private static bool Check(ChatConnection connection, string eventId, EventResult.Refused? refusal)
     {

@@ -138,6 +138,39 @@ public sealed class LiveFeatureTests
     }
 
     [Test]
+    public async Task A_read_marker_stored_over_http_takes_the_same_path_and_reaches_the_users_sockets()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var phone = await Clients.ConnectedAsync(server.BaseAddress, "ann");
+        await phone.JoinAsync("general");
+        await phone.SendAsync("general", "one");
+        await phone.SendAsync("general", "two");
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<ReadMarkerFrame>();
+        phone.ReadMarkerChanged += seen.Enqueue;
+        var token = (await server.LoginAsync("ann")).Token;
+
+        using var forward = await Put(server, token, "general", """{"seq":2}""");
+        using var backward = await Put(server, token, "general", """{"seq":1}""");
+        using var notMember = await Put(server, token, "random", """{"seq":1}""");
+        using var negative = await Put(server, token, "general", """{"seq":-1}""");
+
+        forward.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+        (await HttpApi.BodyAsync(forward, ChatJsonContext.Wire.ReadResponse)).Should().Be(new Chat.Protocol.Http.ReadResponse("general", 2));
+        (await HttpApi.BodyAsync(backward, ChatJsonContext.Wire.ReadResponse)).ReadSeq.Should().Be(2, "a marker never moves backwards");
+        notMember.StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
+        negative.StatusCode.Should().Be(System.Net.HttpStatusCode.BadRequest);
+        await WaitAsync(() => !seen.IsEmpty, "the socket hears of the move");
+        seen.Should().Equal(new ReadMarkerFrame("general", 2));
+    }
+
+    private static async Task<HttpResponseMessage> Put(TestServer server, string token, string room, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/rooms/{room}/read") { Content = new StringContent(json) };
+        request.Headers.Authorization = new("Bearer", token);
+        return await server.Http.SendAsync(request);
+    }
+
+    [Test]
     public async Task A_read_marker_in_a_room_one_is_not_in_is_forbidden_and_a_negative_seq_is_a_bad_request()
     {
         await using var server = await TestServer.StartAsync();
