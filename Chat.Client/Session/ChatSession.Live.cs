@@ -116,6 +116,27 @@ internal sealed partial class ChatSession
         }
     }
 
+    /// <summary>Keeps the status line's round trip current: a ping every <paramref name="interval"/> while connected.</summary>
+    public async Task MeasureRoundTripsAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                if (client.State == ChatClientState.Connected)
+                {
+                    view.RoundTrip(await client.PingAsync(cancellationToken), announce: false);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChatException or TimeoutException or ObjectDisposedException)
+        {
+            // The screen closed or the client stopped: nothing left to measure.
+        }
+    }
+
     private long ReadMarkerOf(string room) => client.ReadMarkers.GetValueOrDefault(room);
 
     private async Task WhoAsync(string room)

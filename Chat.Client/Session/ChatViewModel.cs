@@ -100,10 +100,14 @@ internal sealed class ChatViewModel(string server)
 
     public void Notice(string text) => Update(() => AddNotice(text));
 
-    public void RoundTrip(TimeSpan rtt) => Update(() =>
+    /// <summary>A measured round trip: shown on the status line, and as a notice when the user asked for it.</summary>
+    public void RoundTrip(TimeSpan rtt, bool announce = true) => Update(() =>
     {
         _roundTrip = rtt;
-        AddNotice(string.Create(CultureInfo.InvariantCulture, $"round trip {rtt.TotalMilliseconds:0.0} ms"));
+        if (announce)
+        {
+            AddNotice(string.Create(CultureInfo.InvariantCulture, $"round trip {rtt.TotalMilliseconds:0.0} ms"));
+        }
     });
 
     /// <summary>A raw frame, shown as is (after <c>/raw</c>).</summary>

@@ -23,7 +23,9 @@ internal sealed class ChatScreen : Window
     private readonly TextField _input = new() { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
     private readonly ObservableCollection<string> _roomItems = [];
     private readonly ObservableCollection<string> _lineItems = [];
+    private readonly Lock _postLock = new();
     private int _refreshQueued;
+    private bool _closed;
 
     private ChatScreen(ChatSession session)
     {
@@ -48,30 +50,57 @@ internal sealed class ChatScreen : Window
         _input.KeyDown += OnKey;
     }
 
-    public static Task<int> RunAsync(ChatSession session, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ChatSession session, CancellationToken cancellationToken)
     {
-        using var app = Application.Create();
+        var app = Application.Create();
         app.Init();
-        using var screen = new ChatScreen(session);
-        session.View.Changed += () => screen.QueueRefresh(app);
-        return RunScreenAsync(app, screen, session, cancellationToken);
-    }
-
-    private static async Task<int> RunScreenAsync(IApplication app, ChatScreen screen, ChatSession session, CancellationToken cancellationToken)
-    {
+        var screen = new ChatScreen(session);
+        var refresh = () => screen.QueueRefresh(app);
+        session.View.Changed += refresh;
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var started = session.StartAsync(cancellationToken);
-        _ = session.Ended.ContinueWith(_ => app.Invoke(() => app.RequestStop()), TaskScheduler.Default);
-        using var cancel = cancellationToken.Register(() => app.Invoke(() => app.RequestStop()));
-        screen._input.SetFocus();
-        app.Run(screen);
-        app.Dispose();
-        await started;
-        if (session.StopReason is { } reason)
+        var pings = started.ContinueWith(_ => session.MeasureRoundTripsAsync(TimeSpan.FromSeconds(10), closing.Token), TaskScheduler.Default).Unwrap();
+        try
         {
-            return Connect.Fail(ExitCodes.Unauthenticated, ChatSession.Describe(reason));
+            _ = session.Ended.ContinueWith(_ => screen.Post(app, () => app.RequestStop()), TaskScheduler.Default);
+
+            // Could not connect at all (unreachable, refused): back to the shell, where the reason is printed.
+            _ = started.ContinueWith(_ => screen.Post(app, () => app.RequestStop()), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            using var cancel = cancellationToken.Register(() => screen.Post(app, () => app.RequestStop()));
+            screen._input.SetFocus();
+            app.Run(screen);
+        }
+        finally
+        {
+            session.View.Changed -= refresh;
+            lock (screen._postLock)
+            {
+                screen._closed = true;
+            }
+
+            screen.Dispose();
+            app.Dispose();
         }
 
-        return ExitCodes.Ok;
+        await closing.CancelAsync();
+        await pings;
+        await started;
+        return session.StopReason is { } reason
+            ? Connect.Fail(ExitCodes.Unauthenticated, ChatSession.Describe(reason))
+            : ExitCodes.Ok;
+    }
+
+    /// <summary>Runs an action on the UI thread, unless the screen has closed (the client's threads outlive it).</summary>
+    private void Post(IApplication app, Action action)
+    {
+        lock (_postLock)
+        {
+            if (!_closed)
+            {
+                app.Invoke(action);
+            }
+        }
     }
 
     private void OnKey(object? sender, Key key)
@@ -108,7 +137,7 @@ internal sealed class ChatScreen : Window
     {
         if (Interlocked.Exchange(ref _refreshQueued, 1) == 0)
         {
-            app.Invoke(Refresh);
+            Post(app, Refresh);
         }
     }
 
