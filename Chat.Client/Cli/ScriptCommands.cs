@@ -22,22 +22,19 @@ internal static class ScriptCommands
             return ExitCodes.Ok;
         }
 
-        // All lines go out at once, in order (the client writes events in the order they are made); acks come back as they commit.
-        var sends = new List<Task<SendResult>>();
+        // One at a time, each line as it arrives: a pipe from a running program streams, and messages keep the order
+        // of the lines even when the server's rate limit makes the client retry one.
+        var status = ExitCodes.Ok;
         while (await Console.In.ReadLineAsync(cancellationToken) is { } line)
         {
-            if (!string.IsNullOrWhiteSpace(line))
+            if (string.IsNullOrWhiteSpace(line))
             {
-                sends.Add(client.SendAsync(room, line, cancellationToken));
+                continue;
             }
-        }
 
-        var status = ExitCodes.Ok;
-        foreach (var send in sends)
-        {
             try
             {
-                Console.Out.WriteLine((await send).Seq.ToString(CultureInfo.InvariantCulture));
+                Console.Out.WriteLine((await client.SendAsync(room, line, cancellationToken)).Seq.ToString(CultureInfo.InvariantCulture));
             }
             catch (ChatException ex) when (ex is not SessionEndedException)
             {

@@ -89,7 +89,7 @@ internal sealed partial class ChatSession
         {
             view.Notice($"{parts[0]} failed: {ex.Code}: {ex.Message}");
         }
-        catch (Exception ex) when (ex is TimeoutException or FormatException or ObjectDisposedException)
+        catch (Exception ex) when (ex is TimeoutException or FormatException or ObjectDisposedException or OperationCanceledException)
         {
             view.Notice($"{parts[0]} failed: {ex.Message}");
         }

@@ -83,6 +83,19 @@ public sealed class ScriptedModeTests
     }
 
     [Test]
+    public async Task Send_dash_keeps_the_order_of_the_lines_when_the_rate_limit_makes_the_client_retry()
+    {
+        await using var server = await TestServer.StartAsync("EventsPerSecond=20");
+        var ann = await server.RegisterAndLoginAsync("ann");
+        var lines = Enumerable.Range(1, 50).Select(i => $"line {i}").ToList();
+
+        using var send = await ChatProgram.RunAsync(Environment(server, ann.Token), string.Join('\n', lines) + "\n", "send", "--room", "general", "-");
+
+        send.ExitCode.Should().Be(0, send.Stderr);
+        Db.Query(server.DatabasePath, "SELECT body FROM messages ORDER BY seq", r => r.GetString(0)).Should().Equal(lines);
+    }
+
+    [Test]
     public async Task History_prints_the_latest_messages_oldest_first()
     {
         await using var server = await TestServer.StartAsync();
