@@ -46,6 +46,42 @@ public sealed class PlainModeTests
     }
 
     [Test]
+    public async Task Through_a_restart_it_says_so_resends_the_pending_message_with_its_id_catches_up_and_says_when_back()
+    {
+        await using var server = await TestServer.StartAsync();
+        var ann = await server.RegisterAndLoginAsync("ann");
+        await using var proxy = new TcpProxy(server.BaseAddress.Port);
+        using var chat = ChatProgram.Start(new Dictionary<string, string>
+        {
+            ["XDG_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "chat-tests", "config-" + Guid.NewGuid().ToString("n")),
+            ["CHAT_SERVER"] = proxy.Address.ToString(),
+            ["CHAT_TOKEN"] = ann.Token,
+        });
+        await chat.Input.WriteLineAsync("/join general");
+        await chat.Input.WriteLineAsync("before");
+        await chat.Input.FlushAsync();
+        await chat.WaitForLineAsync(l => l == "[general] #1 ann: before (acked)", "the first message is stored");
+
+        await server.StopAsync();
+        await chat.WaitForLineAsync(l => l == "* connection lost; reconnecting…", "the drop is reported");
+        await chat.Input.WriteLineAsync("while down");
+        await chat.Input.FlushAsync();
+        await chat.WaitForLineAsync(l => l == "[general] ann: while down (pending)", "a message sent meanwhile waits");
+
+        // Back on a new port that the proxy does not forward to yet, so that bob's message is missed and must be caught up.
+        await server.RestartAsync();
+        await using var bob = await Clients.ConnectedAsync(server.BaseAddress, "bob");
+        await bob.JoinAsync("general");
+        await bob.SendAsync("general", "missed");
+        proxy.TargetPort = server.BaseAddress.Port;
+
+        await chat.WaitForLineAsync(l => l == "* reconnected; resending unanswered messages and catching up", "the return is reported");
+        await chat.WaitForLineAsync(l => l == "[general] #3 ann: while down (acked)", "the pending message is resent and stored");
+        await chat.WaitForLineAsync(l => l == "[general] #2 bob: missed", "the missed message is caught up");
+        Db.Query(server.DatabasePath, "SELECT count(*) FROM messages WHERE body = 'while down'", r => r.GetInt64(0)).Single().Should().Be(1);
+    }
+
+    [Test]
     public async Task A_session_ended_elsewhere_is_reported_and_the_program_exits_3()
     {
         await using var server = await TestServer.StartAsync();
