@@ -124,7 +124,7 @@ internal sealed partial class ChatSession
     /// <summary>Loads older messages of a room, before the oldest one shown.</summary>
     public async Task HistoryAsync(string room, int count)
     {
-        var before = view.Room(room)?.OldestLoaded;
+        var before = view.OldestLoaded(room);
         var page = await client.HistoryAsync(room, before is > 0 ? before : null, count);
         if (page.Messages.Count == 0)
         {

@@ -79,11 +79,21 @@ internal sealed class ChatViewModel(string server)
         }
     }
 
+    /// <summary>The room's state, for tests and checks; its lists change under the view model's lock, so do not enumerate them.</summary>
     public RoomView? Room(string name)
     {
         lock (_lock)
         {
             return _rooms.GetValueOrDefault(name);
+        }
+    }
+
+    /// <summary>The oldest seq loaded in the room (history pages go back from it); null when the room is unknown.</summary>
+    public long? OldestLoaded(string room)
+    {
+        lock (_lock)
+        {
+            return _rooms.TryGetValue(room, out var view) ? view.OldestLoaded : null;
         }
     }
 
