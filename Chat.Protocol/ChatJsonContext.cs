@@ -26,6 +26,8 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(SendResponse))]
 [JsonSerializable(typeof(JoinResponse))]
 [JsonSerializable(typeof(MessagesResponse))]
+[JsonSerializable(typeof(ReadRequest))]
+[JsonSerializable(typeof(ReadResponse))]
 public sealed partial class ChatJsonContext : JsonSerializerContext
 {
     /// <summary>

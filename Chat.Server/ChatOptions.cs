@@ -58,6 +58,9 @@ public sealed record ChatOptions
     /// <summary>Events one connection may send per second (token bucket, burst of the same size); 0 for no limit. Default 100.</summary>
     public int EventsPerSecond { get; init; } = 100;
 
+    /// <summary>Least time between two relayed <c>typing</c> frames of one user in one room; 0 for no limit. Default 1 s.</summary>
+    public TimeSpan TypingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the server pings an idle socket. Default 15 s.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -144,6 +147,7 @@ public sealed record ChatOptions
         Require(WriteQueueCapacity >= 1, "Chat:WriteQueueCapacity must be at least 1");
         Require(WriteBatchSize >= 1, "Chat:WriteBatchSize must be at least 1");
         Require(EventsPerSecond >= 0, "Chat:EventsPerSecond must be 0 (no limit) or more");
+        Require(TypingInterval >= TimeSpan.Zero, "Chat:TypingInterval must not be negative (0 for no limit)");
         Require(KeepAliveInterval >= TimeSpan.Zero, "Chat:KeepAliveInterval must not be negative (0 turns pings off)");
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");

@@ -213,6 +213,9 @@ public sealed partial class ChatClient
             case MessageFrame message:
                 OnMessage(message.ToMessage());
                 break;
+            case PresenceFrame or UserTypingFrame or ReadMarkerFrame:
+                OnLiveFrame(frame);
+                break;
             case SessionEndedFrame ended:
                 link.SessionEndReason = ended.Reason;
                 Stop(new SessionEndedException(ended.Reason));

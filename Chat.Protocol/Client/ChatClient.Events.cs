@@ -74,7 +74,11 @@ public sealed partial class ChatClient
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
         var pending = new PendingEvent(frame.Id, FrameCodec.Write(frame), Interlocked.Increment(ref _lastEventNumber),
-            Environment.TickCount64 + (long)_options.EventTimeout.TotalMilliseconds, frame is LeaveFrame);
+            Environment.TickCount64 + (long)_options.EventTimeout.TotalMilliseconds, frame is LeaveFrame)
+        {
+            // A typing hint is worth nothing late: a retryable refusal (rate_limited) ends it.
+            Ephemeral = frame is TypingFrame,
+        };
         if (!_pending.TryAdd(frame.Id, pending))
         {
             throw new InvalidOperationException($"event '{frame.Id}' is already in flight");
@@ -118,7 +122,7 @@ public sealed partial class ChatClient
             return;
         }
 
-        if (nack.Retryable && Environment.TickCount64 < pending.Deadline)
+        if (nack.Retryable && !pending.Ephemeral && Environment.TickCount64 < pending.Deadline)
         {
             // Retried by the timer, with the same id, after a backoff that grows with each attempt.
             pending.RetryAt = Environment.TickCount64 + Math.Min(50L << Math.Min(pending.Attempts, 6), 2_000);

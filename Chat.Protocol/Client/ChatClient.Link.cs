@@ -70,6 +70,9 @@ public sealed partial class ChatClient
             _outbound.Writer.TryWrite(pending.Frame);
         }
 
+        /// <summary>Writes a frame that no event tracks. False when the link is closing.</summary>
+        public bool WriteRaw(byte[] frame) => _ready && _outbound.Writer.TryWrite(frame);
+
         /// <summary>Closes normally, waiting briefly for the server's answer.</summary>
         public async Task CloseAsync()
         {
@@ -153,6 +156,7 @@ public sealed partial class ChatClient
                     }
                     while (!result.EndOfMessage);
 
+                    _client.RaiseRawFrame(buffer.AsSpan(0, count));
                     if (FrameCodec.ReadServerFrame(buffer.AsSpan(0, count)) is { } frame)
                     {
                         _client.OnFrame(this, frame);

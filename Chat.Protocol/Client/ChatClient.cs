@@ -100,9 +100,9 @@ public sealed partial class ChatClient : IAsyncDisposable
 
     private void SetState(ChatClientState state)
     {
-        if (State != ChatClientState.Stopped)
+        if (State != ChatClientState.Stopped && Interlocked.Exchange(ref _state, (int)state) != (int)state)
         {
-            Volatile.Write(ref _state, (int)state);
+            StateChanged?.Invoke(state);
         }
     }
 
@@ -135,6 +135,9 @@ public sealed partial class ChatClient : IAsyncDisposable
         {
             _stopped.TrySetException(reason);
         }
+
+        // After Completion is set, so that a handler can read the reason from it.
+        StateChanged?.Invoke(ChatClientState.Stopped);
 
         if (reason is not null)
         {

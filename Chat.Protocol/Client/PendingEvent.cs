@@ -21,6 +21,9 @@ internal sealed class PendingEvent(string id, byte[] frame, long number, long de
 
     public bool IsLeave { get; } = isLeave;
 
+    /// <summary>Not retried after a retryable nack (typing): late, it would say something no longer true.</summary>
+    public bool Ephemeral { get; init; }
+
     public TaskCompletionSource<AckFrame> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The connection generation it was last written to; 0 when never.</summary>

@@ -13,6 +13,10 @@ namespace Chat.Protocol.Frames;
 [JsonDerivedType(typeof(HistoryFrame), "history")]
 [JsonDerivedType(typeof(SyncFrame), "sync")]
 [JsonDerivedType(typeof(PingFrame), "ping")]
+[JsonDerivedType(typeof(ReadFrame), "read")]
+[JsonDerivedType(typeof(TypingFrame), "typing")]
+[JsonDerivedType(typeof(WhoFrame), "who")]
+[JsonDerivedType(typeof(RoomsFrame), "rooms")]
 public abstract record ClientFrame(string Id);
 
 /// <summary>Become a member of <paramref name="Room"/>, creating it if needed.</summary>
@@ -32,3 +36,15 @@ public sealed record SyncFrame(string Id, string Room, long After, long? Limit =
 
 /// <summary>Measure a round trip; acked with the server's clock.</summary>
 public sealed record PingFrame(string Id) : ClientFrame(Id);
+
+/// <summary>Store the user's read marker of <paramref name="Room"/>: read up to <paramref name="Seq"/>. Never moves backwards.</summary>
+public sealed record ReadFrame(string Id, string Room, long Seq) : ClientFrame(Id);
+
+/// <summary>The user is typing in <paramref name="Room"/>: pushed to its other members, never stored.</summary>
+public sealed record TypingFrame(string Id, string Room) : ClientFrame(Id);
+
+/// <summary>Who of <paramref name="Room"/>'s members is online now.</summary>
+public sealed record WhoFrame(string Id, string Room) : ClientFrame(Id);
+
+/// <summary>The rooms the user is a member of, with each one's last seq and the user's read marker.</summary>
+public sealed record RoomsFrame(string Id) : ClientFrame(Id);

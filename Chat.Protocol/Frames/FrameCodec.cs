@@ -58,8 +58,8 @@ public static class FrameCodec
         }
     }
 
-    private static readonly string[] KnownClientTypes = ["join", "leave", "send", "history", "sync", "ping"];
-    private static readonly string[] KnownServerTypes = ["welcome", "ack", "nack", "message", "sessionEnded"];
+    private static readonly string[] KnownClientTypes = ["join", "leave", "send", "history", "sync", "ping", "read", "typing", "who", "rooms"];
+    private static readonly string[] KnownServerTypes = ["welcome", "ack", "nack", "message", "sessionEnded", "presence", "typing", "readMarker"];
 
     // The cold path: explain what is wrong in words a client author can act on.
     private static ClientFrameReadResult Describe(ReadOnlySpan<byte> utf8, Exception error)

@@ -9,6 +9,9 @@ namespace Chat.Protocol.Frames;
 [JsonDerivedType(typeof(NackFrame), "nack")]
 [JsonDerivedType(typeof(MessageFrame), "message")]
 [JsonDerivedType(typeof(SessionEndedFrame), "sessionEnded")]
+[JsonDerivedType(typeof(PresenceFrame), "presence")]
+[JsonDerivedType(typeof(UserTypingFrame), "typing")]
+[JsonDerivedType(typeof(ReadMarkerFrame), "readMarker")]
 public abstract record ServerFrame;
 
 /// <summary>The first frame on every connection.</summary>
@@ -63,6 +66,18 @@ public sealed record AckFrame(string Id) : ServerFrame
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? HasMore { get; init; }
 
+    /// <summary>join: the user's read marker in the room (0 when none); read: the marker as stored after the event.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ReadSeq { get; init; }
+
+    /// <summary>rooms: the user's rooms, by name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<RoomSummary>? Rooms { get; init; }
+
+    /// <summary>who: the room's members who are online, by name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Online { get; init; }
+
     /// <summary>join, leave, send, when the server's <c>Timings</c> switch is on: where the server spent its time.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public WriteTimings? Timings { get; init; }
@@ -80,6 +95,21 @@ public sealed record MessageFrame(string Room, long Seq, string Sender, string I
 
 /// <summary>The session ended; the server closes the socket with <see cref="CloseCodes.SessionEnded"/> next.</summary>
 public sealed record SessionEndedFrame(string Reason) : ServerFrame;
+
+/// <summary>
+/// A member of a room the receiving user is in came online (its first connection opened) or went offline (its last
+/// one closed). Ephemeral: not stored, and shed under back-pressure.
+/// </summary>
+public sealed record PresenceFrame(string Room, string User, bool Online) : ServerFrame;
+
+/// <summary>Another member of the room is typing. Ephemeral: not stored, and shed under back-pressure.</summary>
+public sealed record UserTypingFrame(string Room, string User) : ServerFrame;
+
+/// <summary>The receiving user's read marker of the room moved forward, through another of its connections.</summary>
+public sealed record ReadMarkerFrame(string Room, long Seq) : ServerFrame;
+
+/// <summary>A room the user is in, as listed by <c>rooms</c>: its last seq and the user's read marker (unread = the difference).</summary>
+public sealed record RoomSummary(string Room, long LastSeq, long ReadSeq);
 
 /// <summary>A stored message, as listed by history and sync.</summary>
 public sealed record ChatMessage(string Room, long Seq, string Sender, string Id, string Body, long Ts);

@@ -2,6 +2,7 @@ using Chat.Protocol;
 using Chat.Protocol.Frames;
 using Chat.Server.Events;
 using Chat.Server.Hosting;
+using Chat.Server.Presence;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
 
@@ -12,7 +13,7 @@ namespace Chat.Server.Connections;
 /// answered from there after commit, so a connection can have many in flight; reads are answered here.
 /// </summary>
 internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, RoomReads reads, EventRateLimiter limiter,
-    ChatMetrics metrics, TimeProvider clock)
+    ChatMetrics metrics, TimeProvider clock, PresenceTracker presence, TypingRelay typing, MemberRooms memberRooms)
 {
     public async ValueTask HandleAsync(ChatConnection connection, ReadOnlyMemory<byte> message)
     {
@@ -51,6 +52,18 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
                 break;
             case SyncFrame sync:
                 connection.Reply(sync.Id, await reads.SyncAsync(connection.Session, sync.Id, sync.Room, sync.After, sync.Limit));
+                break;
+            case ReadFrame mark when Check(connection, mark.Id, EventRules.CheckRoom(mark.Room) ?? EventRules.CheckReadSeq(mark.Seq)):
+                await EnqueueAsync(connection, new ReadOp(connection, mark.Id, mark.Room, mark.Seq), mark.Id);
+                break;
+            case TypingFrame typed:
+                connection.Reply(typed.Id, typing.Typing(connection.Session, typed.Id, typed.Room));
+                break;
+            case RoomsFrame list:
+                connection.Reply(list.Id, await memberRooms.ListAsync(connection.Session, list.Id));
+                break;
+            case WhoFrame who:
+                connection.Reply(who.Id, presence.Who(connection.Session, who.Id, who.Room));
                 break;
         }
     }

@@ -15,6 +15,9 @@ internal static class FrameKind
         MessageFrame => Message,
         WelcomeFrame => "welcome",
         SessionEndedFrame => "sessionEnded",
+        PresenceFrame => "presence",
+        UserTypingFrame => "typing",
+        ReadMarkerFrame => "readMarker",
         _ => "other",
     };
 
@@ -26,6 +29,10 @@ internal static class FrameKind
         HistoryFrame => "history",
         SyncFrame => "sync",
         PingFrame => "ping",
+        ReadFrame => "read",
+        TypingFrame => "typing",
+        WhoFrame => "who",
+        RoomsFrame => "rooms",
         _ => "other",
     };
 }

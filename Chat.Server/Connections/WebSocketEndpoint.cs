@@ -3,6 +3,7 @@ using Chat.Server.Auth;
 using Chat.Server.Hosting;
 using Chat.Server.Http;
 using Chat.Server.Logging;
+using Chat.Server.Presence;
 using Chat.Server.Storage;
 
 namespace Chat.Server.Connections;
@@ -13,7 +14,8 @@ namespace Chat.Server.Connections;
 /// logged-in user's cookie (cross-site WebSocket hijacking).
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, StoreReader reader,
-    ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, ILogger<ChatConnection> logger)
+    ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
+    ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -53,6 +55,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         await using var connection = new ChatConnection(socket, session, handler, options, clock, metrics, logger);
         connection.SendWelcome();
         registry.Register(connection);
+        presence.Opened(session);
         metrics.ConnectionOpened();
         try
         {
@@ -73,6 +76,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         finally
         {
             registry.Unregister(connection);
+            presence.Closed(session);
             metrics.ConnectionClosed();
             logger.ConnectionClosed(connection.Id, session.UserName);
         }

@@ -32,4 +32,8 @@ internal static class EventRules
 
         return null;
     }
+
+    /// <summary>A read marker's seq: 0 or more (a larger one than the room has is capped, not refused).</summary>
+    public static EventResult.Refused? CheckReadSeq(long seq) =>
+        seq < 0 ? new(ErrorCodes.BadRequest, "'seq' must be 0 or more") : null;
 }

@@ -3,6 +3,7 @@ using Chat.Server.Auth;
 using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Http;
+using Chat.Server.Presence;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
 using Microsoft.AspNetCore.Hosting;
@@ -79,6 +80,9 @@ public static class ChatServerApp
             .AddSingleton<StoreReader>()
             .AddSingleton<StoreWriter>()
             .AddSingleton<RoomHub>()
+            .AddSingleton<PresenceTracker>()
+            .AddSingleton<TypingRelay>()
+            .AddSingleton<MemberRooms>()
             .AddSingleton<ConnectionRegistry>()
             .AddSingleton<FrameHandler>()
             .AddSingleton<PasswordHasher>()

@@ -24,6 +24,7 @@ internal static class RoomEndpoints
         app.MapGet("/api/rooms/{room}/messages", ReadAsync);
         app.MapPut("/api/rooms/{room}/members/me", JoinAsync);
         app.MapDelete("/api/rooms/{room}/members/me", LeaveAsync);
+        app.MapPut("/api/rooms/{room}/read", MarkReadAsync);
     }
 
     private static async Task<IResult> SendAsync(string room, HttpRequest request, RoomEdge edge)
@@ -78,6 +79,25 @@ internal static class RoomEndpoints
         var eventId = NewEventId();
         var result = await edge.WriteAsync(session!, requester => new LeaveOp(requester, eventId, room), EventRules.CheckRoom(room));
         return edge.Write("leave", Answer(result, _ => Results.NoContent()));
+    }
+
+    private static async Task<IResult> MarkReadAsync(string room, HttpRequest request, RoomEdge edge)
+    {
+        if (edge.Authenticate(request, out var session) is { } refused)
+        {
+            return edge.Write("read", refused);
+        }
+
+        var (body, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.ReadRequest, "a JSON object with an integer field 'seq'");
+        if (body is null)
+        {
+            return edge.Write("read", error!);
+        }
+
+        var eventId = NewEventId();
+        var result = await edge.WriteAsync(session!, requester => new ReadOp(requester, eventId, room, body.Seq),
+            EventRules.CheckRoom(room) ?? EventRules.CheckReadSeq(body.Seq));
+        return edge.Write("read", Answer(result, ack => Results.Json(new ReadResponse(ack.Room!, ack.ReadSeq!.Value), ChatJsonContext.Wire.ReadResponse)));
     }
 
     private static async Task<IResult> ReadAsync(string room, HttpRequest request, RoomEdge edge, RoomReads reads)

@@ -7,18 +7,19 @@ namespace Chat.Server.Rooms;
 /// <summary>Makes the user a member of a room, creating the room on first join. Joining twice is harmless.</summary>
 internal sealed class JoinOp(IWriteRequester requester, string eventId, string room) : ClientWriteOp(requester, eventId)
 {
-    private long _lastSeq;
+    private long _lastSeq, _readSeq;
 
     protected override void ApplyAuthorized(WriteContext context)
     {
         var roomId = context.Sql.FindRoom(room) ?? context.Sql.CreateRoom(room, context.Now);
         context.Sql.AddMember(roomId, UserId, context.Now);
         _lastSeq = context.Sql.LastSeq(roomId);
+        _readSeq = context.Sql.ReadSeq(roomId, UserId);
     }
 
     protected override void Deliver(WriteContext context)
     {
         context.Rooms.AddMember(room, UserId);
-        Answer(new EventResult.Acked(new AckFrame(EventId) { Room = room, LastSeq = _lastSeq, Timings = Timings(context) }));
+        Answer(new EventResult.Acked(new AckFrame(EventId) { Room = room, LastSeq = _lastSeq, ReadSeq = _readSeq, Timings = Timings(context) }));
     }
 }

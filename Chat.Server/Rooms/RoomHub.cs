@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Microsoft.Data.Sqlite;
@@ -6,12 +9,14 @@ namespace Chat.Server.Rooms;
 
 /// <summary>
 /// Who is in which room, and delivery of a room's messages to every connection of every member.
-/// Used only from the store writer's loop, after commit and in commit order, which is what keeps each
-/// room's pushes in seq order; that loop is sequential, so the membership map needs no lock.
+/// Changed and published to only from the store writer's loop, after commit and in commit order, which is what keeps
+/// each room's pushes in seq order. Presence and typing read the membership from other threads: each room's member
+/// list is an immutable snapshot, replaced (never changed) by the one writer, so readers need no lock.
 /// </summary>
-internal sealed class RoomHub(ConnectionRegistry connections)
+internal sealed partial class RoomHub(ConnectionRegistry connections)
 {
-    private readonly Dictionary<string, HashSet<long>> _members = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ImmutableArray<long>> _members = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, ImmutableArray<string>> _roomsOfUser = new();
 
     /// <summary>Loads every membership; called once, before the writer loop starts.</summary>
     public void Load(SqliteConnection connection)
@@ -19,27 +24,61 @@ internal sealed class RoomHub(ConnectionRegistry connections)
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT r.name, m.user_id FROM members m JOIN rooms r ON r.id = m.room_id";
         using var reader = command.ExecuteReader();
+
+        // Gathered first and frozen once: adding members one by one would copy a large room's list per member.
+        var members = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        var rooms = new Dictionary<long, List<string>>();
         while (reader.Read())
         {
-            AddMember(reader.GetString(0), reader.GetInt64(1));
+            var (room, userId) = (reader.GetString(0), reader.GetInt64(1));
+            (CollectionsMarshal.GetValueRefOrAddDefault(members, room, out _) ??= []).Add(userId);
+            (CollectionsMarshal.GetValueRefOrAddDefault(rooms, userId, out _) ??= []).Add(room);
+        }
+
+        foreach (var (room, users) in members)
+        {
+            _members[room] = [.. users];
+        }
+
+        foreach (var (userId, names) in rooms)
+        {
+            _roomsOfUser[userId] = [.. names];
         }
     }
 
     public void AddMember(string room, long userId)
     {
-        if (!_members.TryGetValue(room, out var users))
+        var users = _members.GetValueOrDefault(room, []);
+        if (!users.Contains(userId))
         {
-            _members[room] = users = [];
+            _members[room] = users.Add(userId);
+            _roomsOfUser[userId] = _roomsOfUser.GetValueOrDefault(userId, []).Add(room);
         }
-
-        users.Add(userId);
     }
 
     public void RemoveMember(string room, long userId)
     {
-        if (_members.TryGetValue(room, out var users) && users.Remove(userId) && users.Count == 0)
+        if (_members.TryGetValue(room, out var users) && users.Contains(userId))
         {
-            _members.Remove(room);
+            var remaining = users.Remove(userId);
+            if (remaining.IsEmpty)
+            {
+                _members.TryRemove(room, out _);
+            }
+            else
+            {
+                _members[room] = remaining;
+            }
+
+            var rooms = _roomsOfUser.GetValueOrDefault(userId, []).Remove(room, StringComparer.Ordinal);
+            if (rooms.IsEmpty)
+            {
+                _roomsOfUser.TryRemove(userId, out _);
+            }
+            else
+            {
+                _roomsOfUser[userId] = rooms;
+            }
         }
     }
 

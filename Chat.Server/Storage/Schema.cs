@@ -53,6 +53,10 @@ internal static class Schema
             UNIQUE (sender_id, event_id)
         );
         """,
+        """
+        -- Read markers: how far each member has read its room. Kept with the membership, so leaving forgets it.
+        ALTER TABLE members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -80,6 +80,37 @@ internal sealed class StoreReader(Database database)
         return new RoomRead(RoomAccess.Member, page(connection, roomId));
     }
 
+    /// <summary>
+    /// Re-reads the session and, when it is live, lists the rooms its user is a member of, with each room's last seq
+    /// and the user's read marker, by name: one connection, one snapshot.
+    /// </summary>
+    public (SessionState State, IReadOnlyList<RoomSummary> Rooms) ReadMemberships(Session session, long now)
+    {
+        using var connection = database.OpenReader();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using (var check = Command(connection, "SELECT expires_at, revoked_at FROM sessions WHERE id = $a", session.Id))
+        using (var reader = check.ExecuteReader())
+        {
+            if (reader.ReadSessionState(now) is not SessionState.Valid and var state)
+            {
+                return (state, []);
+            }
+        }
+
+        using var command = Command(connection, """
+            SELECT r.name, r.last_seq, m.read_seq FROM members m JOIN rooms r ON r.id = m.room_id
+            WHERE m.user_id = $a ORDER BY r.name
+            """, session.UserId);
+        using var rows = command.ExecuteReader();
+        var rooms = new List<RoomSummary>();
+        while (rows.Read())
+        {
+            rooms.Add(new RoomSummary(rows.GetString(0), rows.GetInt64(1), rows.GetInt64(2)));
+        }
+
+        return (SessionState.Valid, rooms);
+    }
+
     /// <summary>The <paramref name="limit"/> messages just before <paramref name="before"/>, in ascending seq order.</summary>
     public static MessagePage Before(SqliteConnection connection, long roomId, string room, long before, int limit)
     {

@@ -49,6 +49,20 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     public long? RoomOfMember(string name, long userId) =>
         Scalar("SELECT r.id FROM rooms r JOIN members m ON m.room_id = r.id AND m.user_id = $b WHERE r.name = $a", name, userId);
 
+    /// <summary>The member's read marker in the room, 0 when it has none or is not a member.</summary>
+    public long ReadSeq(long roomId, long userId) =>
+        Scalar("SELECT read_seq FROM members WHERE room_id = $a AND user_id = $b", roomId, userId) ?? 0;
+
+    /// <summary>
+    /// Moves the member's read marker forward to <paramref name="seq"/>, capped at the room's last seq, never back.
+    /// Returns the marker as stored afterwards.
+    /// </summary>
+    public long AdvanceReadSeq(long roomId, long userId, long seq) =>
+        Scalar("""
+            UPDATE members SET read_seq = max(read_seq, min($c, (SELECT last_seq FROM rooms WHERE id = $a)))
+            WHERE room_id = $a AND user_id = $b RETURNING read_seq
+            """, roomId, userId, seq)!.Value;
+
     /// <summary>The message this sender already stored under this event id, if any.</summary>
     public StoredSend? FindSend(long senderId, string eventId)
     {

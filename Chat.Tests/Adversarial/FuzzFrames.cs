@@ -21,7 +21,7 @@ internal static class FuzzFrames
 {
     public const int MaxMessageBytes = 4096;
 
-    private static readonly Gen<string> Types = Gen.OneOf("join", "leave", "send", "history", "sync", "ping", "dance", "", "SEND", "welcome");
+    private static readonly Gen<string> Types = Gen.OneOf("join", "leave", "send", "history", "sync", "ping", "read", "typing", "who", "rooms", "dance", "", "SEND", "welcome");
 
     private static readonly Gen<string> Ids = Gen.OneOf(
         Gen.Int[0, 999].Select(i => $"e{i}"),
@@ -37,7 +37,7 @@ internal static class FuzzFrames
         Gen.String[0, 30].Select(s => JsonSerializer.Serialize(s)),
         Ids.Select(s => JsonSerializer.Serialize(s)));
 
-    private static readonly Gen<string> FieldNames = Gen.OneOf("type", "id", "room", "body", "before", "after", "limit", "Type", "ID", "extra");
+    private static readonly Gen<string> FieldNames = Gen.OneOf("type", "id", "room", "body", "before", "after", "limit", "seq", "Type", "ID", "extra");
 
     // An object that is often nearly valid: a real type and id, then fields drawn at random (repeats allowed).
     private static readonly Gen<string> Objects = Gen.Select(

@@ -129,6 +129,22 @@ public sealed class FrameCodecTests
     [Test]
     public void A_server_frame_of_an_unknown_type_reads_as_null_so_that_clients_can_skip_it()
     {
-        FrameCodec.ReadServerFrame("""{"type":"typing","room":"r"}"""u8).Should().BeNull();
+        FrameCodec.ReadServerFrame("""{"type":"reaction","room":"r"}"""u8).Should().BeNull();
+    }
+
+    [Test]
+    public void Presence_typing_and_read_marker_frames_round_trip_in_the_documented_shape()
+    {
+        Encoding.UTF8.GetString(FrameCodec.Write(new PresenceFrame("general", "bob", true)))
+            .Should().Be("""{"type":"presence","room":"general","user":"bob","online":true}""");
+        Encoding.UTF8.GetString(FrameCodec.Write(new UserTypingFrame("general", "bob")))
+            .Should().Be("""{"type":"typing","room":"general","user":"bob"}""");
+        Encoding.UTF8.GetString(FrameCodec.Write(new ReadMarkerFrame("general", 42)))
+            .Should().Be("""{"type":"readMarker","room":"general","seq":42}""");
+        FrameCodec.ReadClientFrame("""{"type":"read","id":"a-1","room":"general","seq":3}"""u8).Frame.Should().Be(new ReadFrame("a-1", "general", 3));
+        FrameCodec.ReadClientFrame("""{"type":"typing","id":"a-2","room":"general"}"""u8).Frame.Should().Be(new TypingFrame("a-2", "general"));
+        FrameCodec.ReadClientFrame("""{"type":"who","id":"a-3","room":"general"}"""u8).Frame.Should().Be(new WhoFrame("a-3", "general"));
+        FrameCodec.ReadClientFrame("""{"type":"rooms","id":"a-4"}"""u8).Frame.Should().Be(new RoomsFrame("a-4"));
+        FrameCodec.ReadClientFrame("""{"type":"read","id":"a-5","room":"general"}"""u8).Error.Should().Contain("invalid 'read' frame");
     }
 }
