@@ -7,7 +7,7 @@ namespace Chat.Server;
 /// (<c>Chat__DatabasePath</c>) and the command line (<c>--Chat:DatabasePath=...</c>, or the short forms in
 /// <c>Program.cs</c>). Every property states its default; <see cref="Validate"/> runs at start-up.
 /// </summary>
-public sealed record ChatOptions
+public sealed partial record ChatOptions
 {
     public const string Section = "Chat";
 
@@ -113,6 +113,7 @@ public sealed record ChatOptions
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
         Require(Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA", "Chat:Synchronous must be FULL, NORMAL or EXTRA");
+        ValidateHardening(problems);
         foreach (var origin in AllowedOrigins)
         {
             Require(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/'),

@@ -47,6 +47,7 @@ public static class ChatServerApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
+        builder.AddConnectionLimits(options);
         builder.Services.AddSerilog((_, log) =>
         {
             log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
