@@ -22,6 +22,10 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(SendRequest))]
+[JsonSerializable(typeof(SendResponse))]
+[JsonSerializable(typeof(JoinResponse))]
+[JsonSerializable(typeof(MessagesResponse))]
 public sealed partial class ChatJsonContext : JsonSerializerContext
 {
     /// <summary>

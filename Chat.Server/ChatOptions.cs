@@ -1,4 +1,5 @@
 using Chat.Protocol.Frames;
+using Chat.Server.Hosting;
 
 namespace Chat.Server;
 
@@ -78,6 +79,35 @@ public sealed partial record ChatOptions
     /// </summary>
     public string Synchronous { get; init; } = "FULL";
 
+    /// <summary>
+    /// Extra listeners, as <c>http://host:port</c> separated by <c>;</c>, that serve cleartext HTTP/2 with prior
+    /// knowledge (no TLS, no upgrade), with every endpoint of the main listener. Kestrel cannot offer HTTP/1.1 and
+    /// cleartext HTTP/2 on one port, hence a port of their own. Default none.
+    /// </summary>
+    public string Http2Urls { get; init; } = "";
+
+    /// <summary>
+    /// <see cref="RevalidationMode.EveryWrite"/> (default) re-reads the sender's session inside every write's
+    /// transaction; <see cref="RevalidationMode.HandshakeOnly"/> trusts the check made when the socket opened (or, over
+    /// HTTP, when the request arrived). An experiment switch: it exists to measure what revalidation costs.
+    /// </summary>
+    public RevalidationMode Revalidate { get; init; } = RevalidationMode.EveryWrite;
+
+    /// <summary>When true, every write's ack and HTTP answer carries the server's own timings. Default false.</summary>
+    public bool Timings { get; init; }
+
+    /// <summary>
+    /// When true, <c>/echo</c> answers WebSocket messages and HTTP POST bodies with themselves, without authentication
+    /// or storage: the transport's ceiling on the same host, for benchmarks. Default false.
+    /// </summary>
+    public bool Echo { get; init; }
+
+    /// <summary>When true (default), <c>GET /metrics</c> serves the server's metrics in Prometheus text format.</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>The experiment switches announced to clients in the welcome frame.</summary>
+    public ServerSettings Settings => new(Revalidate.ToString(), Synchronous.ToUpperInvariant(), Timings);
+
     /// <summary>The limits announced to clients in the welcome frame.</summary>
     public ServerLimits Limits => new(MaxMessageBytes, MaxBodyLength, MaxPageSize, OutboundQueueCapacity, EventsPerSecond);
 
@@ -113,6 +143,12 @@ public sealed partial record ChatOptions
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
         Require(Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA", "Chat:Synchronous must be FULL, NORMAL or EXTRA");
+        Require(Enum.IsDefined(Revalidate), "Chat:Revalidate must be EveryWrite or HandshakeOnly");
+        foreach (var url in Listeners.Split(Http2Urls))
+        {
+            Require(Listeners.TryParse(url, out _), $"Chat:Http2Urls entry '{url}' must be an http://host:port address (TLS is not served)");
+        }
+
         ValidateHardening(problems);
         foreach (var origin in AllowedOrigins)
         {
@@ -122,4 +158,14 @@ public sealed partial record ChatOptions
 
         return problems;
     }
+}
+
+/// <summary>When the store writer re-reads the sender's session.</summary>
+public enum RevalidationMode
+{
+    /// <summary>Inside every write's transaction: a logout takes effect on the very next write.</summary>
+    EveryWrite,
+
+    /// <summary>Only when the WebSocket opens or the HTTP request arrives.</summary>
+    HandshakeOnly,
 }

@@ -12,7 +12,17 @@ namespace Chat.Protocol.Frames;
 public abstract record ServerFrame;
 
 /// <summary>The first frame on every connection.</summary>
-public sealed record WelcomeFrame(string User, int Protocol, ServerLimits Limits) : ServerFrame;
+/// <remarks><see cref="Settings"/> is null only from a server that does not announce them.</remarks>
+public sealed record WelcomeFrame(string User, int Protocol, ServerLimits Limits, ServerSettings? Settings = null) : ServerFrame;
+
+/// <summary>
+/// The server's experiment switches, announced in <see cref="WelcomeFrame"/> so that a client (or a benchmark)
+/// sees what it is measuring.
+/// </summary>
+/// <param name="Revalidate"><c>EveryWrite</c> (the default) or <c>HandshakeOnly</c>.</param>
+/// <param name="Synchronous">SQLite's <c>synchronous</c> level: <c>FULL</c> (the default), <c>NORMAL</c> or <c>EXTRA</c>.</param>
+/// <param name="Timings">Whether write acks carry <see cref="WriteTimings"/>.</param>
+public sealed record ServerSettings(string Revalidate, string Synchronous, bool Timings);
 
 /// <summary>The limits a connection must respect, announced in <see cref="WelcomeFrame"/>.</summary>
 public sealed record ServerLimits(
@@ -52,6 +62,10 @@ public sealed record AckFrame(string Id) : ServerFrame
     /// <summary>history: older messages exist; sync: newer messages exist beyond this page.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? HasMore { get; init; }
+
+    /// <summary>join, leave, send, when the server's <c>Timings</c> switch is on: where the server spent its time.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WriteTimings? Timings { get; init; }
 }
 
 /// <summary>The event with this id failed and had no effect. <see cref="Id"/> is null when it could not be read.</summary>

@@ -2,6 +2,8 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Server.Events;
+using Chat.Server.Hosting;
 using Chat.Server.Logging;
 using Chat.Server.Storage;
 
@@ -11,10 +13,10 @@ namespace Chat.Server.Connections;
 /// One WebSocket. It owns two loops: the receive loop (<c>ChatConnection.Receive.cs</c>) reads frames and hands
 /// them to the <see cref="FrameHandler"/>; the writer loop (<c>ChatConnection.Write.cs</c>) is the only caller of
 /// <see cref="WebSocket.SendAsync(ArraySegment{byte}, WebSocketMessageType, bool, CancellationToken)"/> and drains
-/// a bounded queue. Anyone may enqueue (<see cref="TrySend(byte[])"/>) or ask to close (<see cref="Close"/>) from
+/// a bounded queue. Anyone may enqueue (<see cref="TrySend(byte[], string)"/>) or ask to close (<see cref="Close"/>) from
 /// any thread; neither ever blocks or throws.
 /// </summary>
-internal sealed partial class ChatConnection : IAsyncDisposable
+internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
 {
     private static long s_lastId;
 
@@ -23,6 +25,7 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     private readonly FrameHandler _handler;
     private readonly ChatOptions _options;
     private readonly TimeProvider _clock;
+    private readonly ChatMetrics _metrics;
     private readonly ILogger _logger;
 
     // Cancels socket I/O. Cancelling a WebSocket operation aborts the socket, so this is the hard stop.
@@ -44,8 +47,9 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     private readonly SemaphoreSlim _writeSlots;
 
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
-        TimeProvider clock, ILogger logger)
+        TimeProvider clock, ChatMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _socket = socket;
         Session = session;
         _handler = handler;
@@ -66,11 +70,13 @@ internal sealed partial class ChatConnection : IAsyncDisposable
 
     public Session Session { get; }
 
+    ChatConnection? IWriteRequester.Connection => this;
+
     /// <summary>True once a close was asked for: frames still arriving are no longer handled.</summary>
     public bool IsClosing => Volatile.Read(ref _close) is not null;
 
     /// <summary>Queues the welcome frame. Called before the connection is registered, so that nothing precedes it.</summary>
-    public void SendWelcome() => Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits));
+    public void SendWelcome() => Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits, _options.Settings));
 
     /// <summary>Runs both loops until the socket is closed. Returns once both have ended.</summary>
     public async Task RunAsync()
@@ -105,26 +111,72 @@ internal sealed partial class ChatConnection : IAsyncDisposable
     /// Queues an already serialised frame. When the queue is full the client is not reading fast enough: it is
     /// closed as a slow consumer rather than allowed to grow server memory or hold up a broadcast.
     /// </summary>
-    public bool TrySend(byte[] frame)
+    public bool TrySend(byte[] frame, string kind)
     {
         if (_outbound.Writer.TryWrite(frame))
         {
+            _metrics.FrameSent(kind);
             return true;
         }
 
         if (!IsClosing)
         {
             _logger.SlowConsumer(Id, Session.UserName, _options.OutboundQueueCapacity);
+            _metrics.SlowConsumerClosed();
             Close(CloseCodes.SlowConsumer, "outbound queue full", flush: false);
         }
 
+        _metrics.OutboundDropped();
         return false;
     }
 
-    public void Send(ServerFrame frame) => TrySend(FrameCodec.Write(frame));
+    public void Send(ServerFrame frame)
+    {
+        switch (frame)
+        {
+            case AckFrame:
+                _metrics.Acked();
+                break;
+            case NackFrame nack:
+                _metrics.Nacked(nack.Code);
+                break;
+        }
+
+        TrySend(FrameCodec.Write(frame), FrameKind.Of(frame));
+    }
 
     public void Nack(string? eventId, string code, string message) =>
         Send(new NackFrame(eventId, code, message, ErrorCodes.IsRetryable(code)));
+
+    /// <summary>Sends an event's one answer: its ack, its nack, or the end of the session.</summary>
+    public void Reply(string? eventId, EventResult result)
+    {
+        switch (result)
+        {
+            case EventResult.Acked acked:
+                Send(acked.Ack);
+                break;
+            case EventResult.Refused refused:
+                Nack(eventId, refused.Code, refused.Message);
+                break;
+            case EventResult.SessionEnded ended:
+                EndSession(ended.Reason, eventId);
+                break;
+        }
+    }
+
+    /// <summary>The store writer's answer to one of this connection's writes.</summary>
+    public void Answer(string eventId, EventResult result)
+    {
+        try
+        {
+            Reply(eventId, result);
+        }
+        finally
+        {
+            WriteSettled();
+        }
+    }
 
     /// <summary>
     /// The session is over (logout, expiry, revocation): tell the client why, nack the event that found out (if

@@ -1,5 +1,6 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
+using Chat.Server.Hosting;
 using Chat.Server.Http;
 using Chat.Server.Logging;
 using Chat.Server.Storage;
@@ -12,7 +13,7 @@ namespace Chat.Server.Connections;
 /// logged-in user's cookie (cross-site WebSocket hijacking).
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, StoreReader reader,
-    ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ILogger<ChatConnection> logger)
+    ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -49,9 +50,10 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             KeepAliveInterval = options.KeepAliveInterval,
             KeepAliveTimeout = options.KeepAliveTimeout,
         });
-        await using var connection = new ChatConnection(socket, session, handler, options, clock, logger);
+        await using var connection = new ChatConnection(socket, session, handler, options, clock, metrics, logger);
         connection.SendWelcome();
         registry.Register(connection);
+        metrics.ConnectionOpened();
         try
         {
             // Both checks ran before the upgrade, while no logout or shutdown could reach this connection yet;
@@ -71,6 +73,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         finally
         {
             registry.Unregister(connection);
+            metrics.ConnectionClosed();
             logger.ConnectionClosed(connection.Id, session.UserName);
         }
     }

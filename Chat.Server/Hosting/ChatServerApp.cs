@@ -1,6 +1,7 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
 using Chat.Server.Connections;
+using Chat.Server.Events;
 using Chat.Server.Http;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
@@ -42,15 +43,21 @@ public static class ChatServerApp
             throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
 
+        // Every address is bound explicitly (see Listeners), the Urls ones included.
+        var listeners = new Listeners();
+        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            listeners.Bind(kestrel, urls, options.Http2Urls);
         });
         builder.AddConnectionLimits(options);
         builder.Services.AddSerilog((_, log) =>
         {
-            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext()
+                // Kestrel warns that it binds its own endpoints instead of Urls; here those endpoints are the Urls.
+                .Filter.ByExcluding(e => e.MessageTemplate.Text.StartsWith("Overriding address(es)", StringComparison.Ordinal));
             if (logTo is null)
             {
                 log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
@@ -63,7 +70,12 @@ public static class ChatServerApp
 
         builder.Services
             .AddSingleton(options)
+            .AddSingleton(listeners)
             .AddSingleton(TimeProvider.System)
+            .AddSingleton<ChatMetrics>()
+            .AddSingleton<EventRateLimiter>()
+            .AddSingleton<RoomReads>()
+            .AddSingleton<RoomEdge>()
             .AddSingleton<Database>()
             .AddSingleton<StoreReader>()
             .AddSingleton<StoreWriter>()
@@ -81,7 +93,18 @@ public static class ChatServerApp
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseWebSockets();
         app.MapAccountEndpoints();
+        app.MapRoomEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
+        if (options.Echo)
+        {
+            app.MapEchoEndpoints();
+        }
+
+        if (options.Metrics)
+        {
+            app.MapChatMetrics();
+        }
+
         return app;
     }
 }

@@ -31,8 +31,8 @@ internal sealed class ConnectionGate
         Limit = options.EffectiveMaxConnections(FileLimit);
         _perIpLimit = options.MaxConnectionsPerIp;
         _logger = logger;
-        // The factory hands every caller of the same name the same meter: "Chat.Server", which /metrics exports.
-        var meter = meters.Create("Chat.Server");
+        // The factory hands every caller of the same name the same meter, which /metrics exports.
+        var meter = meters.Create(ChatMetrics.MeterName);
         _refused = meter.CreateCounter<long>("chat.connections.refused", description: "Connections closed at once: over the total or per-IP limit, or accept out of file descriptors");
         meter.CreateObservableGauge("chat.connections.open", () => Volatile.Read(ref _open), description: "TCP connections being served");
         meter.CreateObservableGauge("chat.connections.limit", () => Limit, description: "Most TCP connections served at once");

@@ -42,11 +42,38 @@ internal static class HttpJson
 
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
 
-    public static IResult Error(int status, string code, string message) =>
-        Results.Json(new ErrorResponse(code, message), ChatJsonContext.Wire.ErrorResponse, statusCode: status);
+    /// <summary>An error answer. 429 and 503 carry <c>Retry-After: 1</c>: both clear within about a second.</summary>
+    public static IResult Error(int status, string code, string message) => new ErrorResult(status, new ErrorResponse(code, message));
 
     /// <summary>The answer to a write the store could not take or commit.</summary>
-    public static IResult WriteFailed(string code, string message) => code == ErrorCodes.Unavailable
-        ? Error(StatusCodes.Status503ServiceUnavailable, code, message)
-        : Error(StatusCodes.Status500InternalServerError, code, message);
+    public static IResult WriteFailed(string code, string message) => Error(StatusOf(code), code, message);
+
+    /// <summary>The HTTP status for each error code: one table for every endpoint (docs/PROTOCOL.md, section 7).</summary>
+    public static int StatusOf(string code) => code switch
+    {
+        ErrorCodes.BadRequest => StatusCodes.Status400BadRequest,
+        ErrorCodes.Unauthenticated => StatusCodes.Status401Unauthorized,
+        ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
+        ErrorCodes.NotFound => StatusCodes.Status404NotFound,
+        ErrorCodes.Conflict => StatusCodes.Status409Conflict,
+        ErrorCodes.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
+        ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    private sealed class ErrorResult(int status, ErrorResponse body) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext context)
+        {
+            if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            return Results.Json(body, ChatJsonContext.Wire.ErrorResponse, statusCode: status).ExecuteAsync(context);
+        }
+    }
 }

@@ -43,22 +43,35 @@ internal sealed class RoomHub(ConnectionRegistry connections)
         }
     }
 
-    /// <summary>Serialises the message once and queues the same bytes on every member connection.</summary>
-    public void Publish(MessageFrame message)
+    /// <summary>
+    /// Serialises the message once and queues the same bytes on every member connection, except
+    /// <paramref name="holdBack"/>: when that connection is a recipient, its copy is returned instead, for the caller
+    /// to queue after the sender's ack.
+    /// </summary>
+    public byte[]? Publish(MessageFrame message, ChatConnection? holdBack)
     {
         if (!_members.TryGetValue(message.Room, out var users))
         {
-            return;
+            return null;
         }
 
         var frame = FrameCodec.Write(message);
+        byte[]? heldBack = null;
         foreach (var userId in users)
         {
             foreach (var connection in connections.OfUser(userId))
             {
+                if (ReferenceEquals(connection, holdBack))
+                {
+                    heldBack = frame;
+                    continue;
+                }
+
                 // A full queue closes that connection; it never holds up the others.
-                connection.TrySend(frame);
+                connection.TrySend(frame, FrameKind.Message);
             }
         }
+
+        return heldBack;
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
 using Chat.Server.Connections;
+using Chat.Server.Events;
 using Chat.Server.Storage;
 
 namespace Chat.Server.Rooms;
@@ -9,10 +11,12 @@ namespace Chat.Server.Rooms;
 /// Stores a message with the room's next seq, then acks it and pushes it to every member. A repeat of an
 /// event id this user already stored is answered with the original ack and stores and pushes nothing.
 /// </summary>
-internal sealed class SendOp(ChatConnection connection, SendFrame frame) : ConnectionWriteOp(connection, frame.Id)
+internal sealed class SendOp(IWriteRequester requester, string eventId, string room, string body)
+    : ClientWriteOp(requester, eventId)
 {
-    private AckFrame? _ack;
-    private (string Code, string Message)? _refusal;
+    private long _seq, _ts;
+    private bool _duplicate;
+    private EventResult.Refused? _refusal;
     private MessageFrame? _stored;
 
     protected override void ApplyAuthorized(WriteContext context)
@@ -20,42 +24,57 @@ internal sealed class SendOp(ChatConnection connection, SendFrame frame) : Conne
         // Idempotency is checked first: a retry must get its original answer even after the sender left the room.
         if (context.Sql.FindSend(UserId, EventId) is { } earlier)
         {
-            if (earlier.Room == frame.Room && earlier.Body == frame.Body)
+            if (earlier.Room == room && earlier.Body == body)
             {
-                _ack = new AckFrame(EventId) { Room = frame.Room, Seq = earlier.Seq, Ts = earlier.Ts, Duplicate = true };
+                (_seq, _ts, _duplicate) = (earlier.Seq, earlier.Ts, true);
             }
             else
             {
-                _refusal = (ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
+                _refusal = new(ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
             }
 
             return;
         }
 
-        if (context.Sql.RoomOfMember(frame.Room, UserId) is not { } roomId)
+        if (context.Sql.RoomOfMember(room, UserId) is not { } roomId)
         {
-            _refusal = (ErrorCodes.Forbidden, $"join room '{frame.Room}' before sending to it");
+            _refusal = new(ErrorCodes.Forbidden, $"join room '{room}' before sending to it");
             return;
         }
 
-        var seq = context.Sql.NextSeq(roomId);
-        context.Sql.InsertMessage(roomId, seq, UserId, EventId, frame.Body, context.Now);
-        _ack = new AckFrame(EventId) { Room = frame.Room, Seq = seq, Ts = context.Now };
-        _stored = new MessageFrame(frame.Room, seq, Connection.Session.UserName, EventId, frame.Body, context.Now);
+        _seq = context.Sql.NextSeq(roomId);
+        _ts = context.Now;
+        context.Sql.InsertMessage(roomId, _seq, UserId, EventId, body, _ts);
+        _stored = new MessageFrame(room, _seq, Requester.Session.UserName, EventId, body, _ts);
     }
 
     protected override void Deliver(WriteContext context)
     {
-        if (_refusal is { } refusal)
+        if (_refusal is not null)
         {
-            Connection.Nack(EventId, refusal.Code, refusal.Message);
+            Answer(_refusal);
             return;
         }
 
-        Connection.Send(_ack!);
+        byte[]? heldBack = null;
+        var fanoutStart = Stopwatch.GetTimestamp();
         if (_stored is not null)
         {
-            context.Rooms.Publish(_stored);
+            heldBack = context.Rooms.Publish(_stored, holdBack: Requester.Connection);
+        }
+
+        var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
+        Answer(new EventResult.Acked(new AckFrame(EventId)
+        {
+            Room = room,
+            Seq = _seq,
+            Ts = _ts,
+            Duplicate = _duplicate ? true : null,
+            Timings = Timings(context, fanoutTicks),
+        }));
+        if (heldBack is not null)
+        {
+            Requester.Connection!.TrySend(heldBack, FrameKind.Message);
         }
     }
 }

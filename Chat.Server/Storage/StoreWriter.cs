@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Chat.Protocol;
 using Chat.Server.Connections;
+using Chat.Server.Hosting;
 using Chat.Server.Logging;
 using Chat.Server.Rooms;
 using Microsoft.Data.Sqlite;
@@ -21,14 +23,16 @@ internal sealed class StoreWriter : IAsyncDisposable
     private readonly RoomHub _rooms;
     private readonly ConnectionRegistry _connections;
     private readonly TimeProvider _clock;
+    private readonly ChatMetrics _metrics;
     private readonly ILogger<StoreWriter> _logger;
     private SqliteConnection? _connection;
     private WriterStatements? _statements;
     private Task _loop = Task.CompletedTask;
 
     public StoreWriter(Database database, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
-        TimeProvider clock, ILogger<StoreWriter> logger)
+        TimeProvider clock, ChatMetrics metrics, ILogger<StoreWriter> logger)
     {
+        _metrics = metrics;
         _database = database;
         _options = options;
         _rooms = rooms;
@@ -40,6 +44,7 @@ internal sealed class StoreWriter : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        metrics.ObserveWriteQueue(() => QueueLength);
     }
 
     /// <summary>Pending writes, for health and metrics.</summary>
@@ -95,7 +100,7 @@ internal sealed class StoreWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<WriteOp>(_options.WriteBatchSize);
-        var context = new WriteContext(_statements!, _rooms, _connections);
+        var context = new WriteContext(_statements!, _rooms, _connections, _metrics, _options);
         while (await _queue.Reader.WaitToReadAsync())
         {
             while (batch.Count < _options.WriteBatchSize && _queue.Reader.TryRead(out var op))
@@ -104,6 +109,8 @@ internal sealed class StoreWriter : IAsyncDisposable
             }
 
             context.Now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            context.BatchStarted = Stopwatch.GetTimestamp();
+            context.BatchSize = batch.Count;
             if (TryCommit(batch, context))
             {
                 foreach (var op in batch)
@@ -127,7 +134,10 @@ internal sealed class StoreWriter : IAsyncDisposable
                 ApplyInSavepoint(op, context);
             }
 
+            var commitStart = Stopwatch.GetTimestamp();
             sql.Execute("COMMIT");
+            context.CommitTicks = Stopwatch.GetTimestamp() - commitStart;
+            _metrics.BatchCommitted(batch.Count, Stopwatch.GetElapsedTime(commitStart));
             return true;
         }
         catch (Exception ex)

@@ -1,10 +1,12 @@
 using Chat.Server.Connections;
+using Chat.Server.Hosting;
 using Chat.Server.Rooms;
 
 namespace Chat.Server.Storage;
 
 /// <summary>What a <see cref="WriteOp"/> may use: the writer's statements while applying, and the live side after commit.</summary>
-internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, ConnectionRegistry connections)
+internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
+    ChatOptions options)
 {
     public WriterStatements Sql { get; } = sql;
 
@@ -12,6 +14,22 @@ internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, Connecti
 
     public ConnectionRegistry Connections { get; } = connections;
 
+    public ChatMetrics Metrics { get; } = metrics;
+
+    public RevalidationMode Revalidate { get; } = options.Revalidate;
+
+    /// <summary>Whether acks carry the server's timings (<see cref="ChatOptions.Timings"/>).</summary>
+    public bool Timings { get; } = options.Timings;
+
     /// <summary>The batch's clock reading, Unix milliseconds: one timestamp for every write in a batch.</summary>
     public long Now { get; set; }
+
+    /// <summary>When the writer took the batch from its queue (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long BatchStarted { get; set; }
+
+    /// <summary>How long the batch's COMMIT took, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    public long CommitTicks { get; set; }
+
+    /// <summary>How many writes the batch holds.</summary>
+    public int BatchSize { get; set; }
 }

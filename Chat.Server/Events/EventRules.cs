@@ -1,0 +1,35 @@
+using Chat.Protocol;
+
+namespace Chat.Server.Events;
+
+/// <summary>The checks an event's fields must pass before it reaches the store, the same for both edges.</summary>
+internal static class EventRules
+{
+    public static EventResult.Refused? CheckEventId(string? id) => Names.IsValidEventId(id)
+        ? null
+        : new(ErrorCodes.BadRequest, "the event id must be 1 to 64 characters of [A-Za-z0-9._:-]");
+
+    public static EventResult.Refused? CheckRoom(string? room) => Names.IsValidRoom(room)
+        ? null
+        : new(ErrorCodes.BadRequest, "'room' must be 1 to 64 characters of [A-Za-z0-9._-]");
+
+    public static EventResult.Refused? CheckBody(string? body, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return new(ErrorCodes.BadRequest, "'body' must not be empty");
+        }
+
+        // Counted in Unicode code points, so that every language counts the same way.
+        var length = 0;
+        foreach (var _ in body.EnumerateRunes())
+        {
+            if (++length > maxLength)
+            {
+                return new(ErrorCodes.TooLarge, $"'body' is limited to {maxLength} characters");
+            }
+        }
+
+        return null;
+    }
+}

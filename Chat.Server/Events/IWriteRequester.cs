@@ -1,0 +1,24 @@
+using Chat.Server.Connections;
+using Chat.Server.Storage;
+
+namespace Chat.Server.Events;
+
+/// <summary>
+/// Who asked for a write (send, join, leave) and where its one answer goes: a WebSocket connection, or an HTTP request.
+/// The write itself takes the same path either way: the same op, the same store writer and transaction, the same
+/// revalidation and idempotency, the same fan-out.
+/// </summary>
+internal interface IWriteRequester
+{
+    /// <summary>The session the write is made under; revalidated inside the write's transaction.</summary>
+    Session Session { get; }
+
+    /// <summary>
+    /// The WebSocket connection that asked, if the write came over one. A send's echo to that connection is held back
+    /// until after its ack, which is the order the protocol promises it.
+    /// </summary>
+    ChatConnection? Connection { get; }
+
+    /// <summary>Takes the write's one answer. Called once, on the store writer's loop, after commit or failure.</summary>
+    void Answer(string eventId, EventResult result);
+}
