@@ -76,7 +76,7 @@ public sealed partial record ChatOptions
         }
 
         Require(MaxConcurrentHashes >= 1, "Chat:MaxConcurrentHashes must be at least 1");
-        Require(HashQueueLength >= 0, "Chat:HashQueueLength must not be negative");
+        Require(HashQueueLength >= 1, "Chat:HashQueueLength must be at least 1");
         Require(AuthRequestsPerMinutePerIp >= 0, "Chat:AuthRequestsPerMinutePerIp must be 0 (no limit) or more");
         Require(FailedLoginBurst >= 1, "Chat:FailedLoginBurst must be at least 1");
         Require(FailedLoginPeriod >= TimeSpan.FromSeconds(1), "Chat:FailedLoginPeriod must be at least one second");

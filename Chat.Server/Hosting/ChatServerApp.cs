@@ -46,13 +46,14 @@ public static class ChatServerApp
         // Every address is bound explicitly (see Listeners), the Urls ones included.
         var listeners = new Listeners();
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
+        // Before the listeners are bound: Kestrel applies endpoint defaults only to endpoints bound after them.
+        builder.AddConnectionLimits(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
             listeners.Bind(kestrel, urls, options.Http2Urls);
         });
-        builder.AddConnectionLimits(options);
         builder.Services.AddSerilog((_, log) =>
         {
             log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext()
@@ -83,14 +84,20 @@ public static class ChatServerApp
             .AddSingleton<ConnectionRegistry>()
             .AddSingleton<FrameHandler>()
             .AddSingleton<PasswordHasher>()
+            .AddSingleton<HashingPool>()
+            .AddSingleton<LoginThrottle>()
+            .AddSingleton<PasswordChecks>()
             .AddSingleton<SessionTokens>()
             .AddSingleton<WebSocketEndpoint>()
             .AddHostedService<ChatLifecycle>();
+
+        builder.Services.AddAuthRateLimits(options);
 
         var app = builder.Build();
         app.UseExceptionHandler(error => error.Run(context =>
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        app.UseRateLimiter();
         app.UseWebSockets();
         app.MapAccountEndpoints();
         app.MapRoomEndpoints();
