@@ -68,6 +68,8 @@ public sealed class ConnectionLimitTests
         using var again = Loopback.HttpFrom("127.0.0.2", server.BaseAddress);
         (await EventuallyAsync(() => again.GetAsync("/healthz"))).StatusCode.Should().Be(HttpStatusCode.OK);
         await server.WaitForLogAsync("connections refused in the last 10 s");
+        (await server.Http.GetStringAsync("/metrics")).Should().Contain("chat_server_chat_connections_refused{reason=\"per_ip\"} ")
+            .And.Contain("chat_server_chat_connections_limit ");
     }
 
     [Test]
