@@ -51,6 +51,7 @@ internal sealed class BackoffSocketListenerFactory(ConnectionGate gate, ILoggerF
         // How often a full listener looks for room again: cheap, and only while full.
         private static readonly TimeSpan FullPause = TimeSpan.FromMilliseconds(20);
         private long _lastWarning = -60_000;
+        private volatile bool _unbound;
 
         public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
 
@@ -58,8 +59,14 @@ internal sealed class BackoffSocketListenerFactory(ConnectionGate gate, ILoggerF
         {
             while (true)
             {
-                while (gate.IsFull && !cancellationToken.IsCancellationRequested)
+                while (gate.IsFull)
                 {
+                    // Kestrel awaits this loop when it stops listening, with every connection still open: leave it.
+                    if (_unbound || cancellationToken.IsCancellationRequested)
+                    {
+                        return null;
+                    }
+
                     gate.NoteFull();
                     await Task.Delay(FullPause, CancellationToken.None);
                 }
@@ -97,12 +104,14 @@ internal sealed class BackoffSocketListenerFactory(ConnectionGate gate, ILoggerF
 
         public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
+            _unbound = true;
             socket.Dispose();
             return default;
         }
 
         public ValueTask DisposeAsync()
         {
+            _unbound = true;
             socket.Dispose();
             connections.Dispose();
             return default;

@@ -83,6 +83,21 @@ public sealed class ConnectionLimitTests
         (await silent.CountClosedAsync(TimeSpan.FromSeconds(20))).Should().Be(2);
     }
 
+    [Test]
+    public async Task A_server_at_its_connection_limit_still_shuts_down()
+    {
+        await using var server = await TestServer.StartAsync("MaxConnections=16", "MaxConnectionsPerIp=0");
+        var endpoint = new IPEndPoint(IPAddress.Loopback, server.BaseAddress.Port);
+        using var first = await TcpFlood.OpenAsync(endpoint, ["127.0.0.2"], perSource: 16, connectTimeout: TimeSpan.FromSeconds(5));
+        await server.WaitForLogAsync("Connections near their limit");
+        // Accepted while the listener still had room, then refused by the gate; after it the listener waits for room.
+        using var more = await TcpFlood.OpenAsync(endpoint, ["127.0.0.2"], perSource: 4, connectTimeout: TimeSpan.FromSeconds(5));
+        await server.WaitForLogAsync("Connections at their limit (16 of 16)");
+
+        // The listener waits for room while full; stopping must not wait for a room that never comes.
+        await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     private static async Task<TestSocket> ConnectAsync(ServerProcess server, HttpClient http, string user)
     {
         using (var registered = await http.PostAsJsonAsync("/api/register", new Credentials(user, Password), ChatJsonContext.Wire.Credentials))
