@@ -100,6 +100,7 @@ public static class ChatServerApp
         app.UseRateLimiter();
         app.UseWebSockets();
         app.MapAccountEndpoints();
+        app.MapHealth();
         app.MapRoomEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
         if (options.Echo)
