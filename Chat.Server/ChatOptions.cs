@@ -8,7 +8,7 @@ namespace Chat.Server;
 /// (<c>Chat__DatabasePath</c>) and the command line (<c>--Chat:DatabasePath=...</c>, or the short forms in
 /// <c>Program.cs</c>). Every property states its default; <see cref="Validate"/> runs at start-up.
 /// </summary>
-public sealed record ChatOptions
+public sealed partial record ChatOptions
 {
     public const string Section = "Chat";
 
@@ -160,6 +160,7 @@ public sealed record ChatOptions
             Require(Listeners.TryParse(url, out _), $"Chat:Http2Urls entry '{url}' must be an http://host:port address (TLS is not served)");
         }
 
+        ValidateHardening(problems);
         foreach (var origin in AllowedOrigins)
         {
             Require(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/'),

@@ -57,3 +57,12 @@ internal sealed class RevokeSessionOp(byte[] tokenHash, string reason) : HttpWri
         base.OnCommitted(context);
     }
 }
+
+/// <summary>
+/// Replaces a password hash made with an old iteration count by one made with the configured count. The result is
+/// false when the hash changed in between (a password change wins).
+/// </summary>
+internal sealed class RehashPasswordOp(long userId, string oldHash, string newHash) : HttpWriteOp<bool>
+{
+    public override void Apply(WriteContext context) => Value = context.Sql.UpdatePasswordHash(userId, oldHash, newHash);
+}

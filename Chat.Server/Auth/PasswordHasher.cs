@@ -33,6 +33,15 @@ internal sealed class PasswordHasher(ChatOptions options)
         return CryptographicOperations.FixedTimeEquals(actual, expected) && stored is not null;
     }
 
+    /// <summary>True when <paramref name="stored"/> was made with another iteration count than the configured one.</summary>
+    public bool NeedsRehash(string stored)
+    {
+        var parts = stored.Split('$');
+        return parts.Length == 4 && parts[0] == Algorithm
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var iterations)
+            && iterations != options.PasswordIterations;
+    }
+
     private static string Hash(string password, int iterations)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);

@@ -47,6 +47,8 @@ public static class ChatServerApp
         // Every address is bound explicitly (see Listeners), the Urls ones included.
         var listeners = new Listeners();
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
+        // Before the listeners are bound: Kestrel applies endpoint defaults only to endpoints bound after them.
+        builder.AddConnectionLimits(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -86,14 +88,20 @@ public static class ChatServerApp
             .AddSingleton<ConnectionRegistry>()
             .AddSingleton<FrameHandler>()
             .AddSingleton<PasswordHasher>()
+            .AddSingleton<HashingPool>()
+            .AddSingleton<LoginThrottle>()
+            .AddSingleton<PasswordChecks>()
             .AddSingleton<SessionTokens>()
             .AddSingleton<WebSocketEndpoint>()
             .AddHostedService<ChatLifecycle>();
+
+        builder.Services.AddAuthRateLimits(options);
 
         var app = builder.Build();
         app.UseExceptionHandler(error => error.Run(context =>
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        app.UseRateLimiter();
         app.UseWebSockets();
         app.MapAccountEndpoints();
         app.MapHealth();

@@ -1,6 +1,7 @@
 using Chat.Protocol;
 using Chat.Protocol.Http;
 using Chat.Server.Auth;
+using Chat.Server.Hosting;
 using Chat.Server.Logging;
 using Chat.Server.Storage;
 
@@ -14,12 +15,12 @@ internal static class AccountEndpoints
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/register", RegisterAsync);
-        app.MapPost("/api/login", LoginAsync);
+        app.MapPost("/api/register", RegisterAsync).RequireRateLimiting(AuthRateLimits.Policy);
+        app.MapPost("/api/login", LoginAsync).RequireRateLimiting(AuthRateLimits.Policy);
         app.MapPost("/api/logout", LogoutAsync);
     }
 
-    private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordHasher hasher, StoreWriter writer, ILogger<StoreWriter> logger)
+    private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordChecks passwords, StoreWriter writer, ILogger<StoreWriter> logger)
     {
         var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.Credentials, CredentialsShape);
         if (credentials is null)
@@ -38,7 +39,12 @@ internal static class AccountEndpoints
             return HttpJson.BadRequest($"'password' must be {MinPasswordLength} to {MaxPasswordLength} characters");
         }
 
-        var op = new RegisterUserOp(credentials.Username, hasher.Hash(credentials.Password));
+        if (passwords.TryHash(credentials.Password) is not { } hashing)
+        {
+            return AuthRateLimits.HashingBusy(request.HttpContext);
+        }
+
+        var op = new RegisterUserOp(credentials.Username, await hashing);
         await writer.EnqueueAsync(op, request.HttpContext.RequestAborted);
         try
         {
@@ -56,7 +62,7 @@ internal static class AccountEndpoints
         return Results.Json(new RegisterResponse(credentials.Username), ChatJsonContext.Wire.RegisterResponse, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, PasswordHasher hasher, StoreReader reader, StoreWriter writer,
+    private static async Task<IResult> LoginAsync(HttpContext context, PasswordChecks passwords, StoreReader reader, StoreWriter writer,
         ChatOptions options, TimeProvider clock, ILogger<StoreWriter> logger)
     {
         var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Wire.Credentials, CredentialsShape);
@@ -65,9 +71,20 @@ internal static class AccountEndpoints
             return error!;
         }
 
-        var user = Names.IsValidUsername(credentials.Username) ? reader.FindUser(credentials.Username) : null;
-        if (!hasher.Verify(credentials.Password, user?.PasswordHash) || user is not { } found)
+        if (passwords.RefuseLogin(context, credentials.Username) is { } refused)
         {
+            return refused;
+        }
+
+        var user = Names.IsValidUsername(credentials.Username) ? reader.FindUser(credentials.Username) : null;
+        if (passwords.TryVerify(credentials.Password, user?.PasswordHash) is not { } verifying)
+        {
+            return AuthRateLimits.HashingBusy(context);
+        }
+
+        if (!await verifying || user is not { } found)
+        {
+            passwords.LoginFailed(context, credentials.Username);
             logger.LoginFailed(credentials.Username);
             return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "wrong user name or password");
         }
@@ -95,6 +112,7 @@ internal static class AccountEndpoints
             Expires = expiresAt,
         });
         logger.LoggedIn(found.Name);
+        _ = passwords.UpgradeAsync(found.Id, found.Name, found.PasswordHash, credentials.Password);
         return Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Wire.LoginResponse);
     }
 

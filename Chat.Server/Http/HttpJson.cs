@@ -42,7 +42,7 @@ internal static class HttpJson
 
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
 
-    /// <summary>An error answer. 429 and 503 carry <c>Retry-After: 1</c>: both clear within about a second.</summary>
+    /// <summary>An error answer. 429 and 503 carry <c>Retry-After: 1</c> unless the response has one already.</summary>
     public static IResult Error(int status, string code, string message) => new ErrorResult(status, new ErrorResponse(code, message));
 
     /// <summary>The answer to a write the store could not take or commit.</summary>
@@ -68,7 +68,9 @@ internal static class HttpJson
 
         public Task ExecuteAsync(HttpContext context)
         {
-            if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
+            // A caller that knows a longer wait (a throttled login) has set the header already.
+            if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+                && string.IsNullOrEmpty(context.Response.Headers.RetryAfter))
             {
                 context.Response.Headers.RetryAfter = "1";
             }

@@ -22,6 +22,10 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Scalar("INSERT INTO users (name, password_hash, created_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING RETURNING id",
             name, passwordHash, now);
 
+    /// <summary>Replaces a password hash, unless it changed since <paramref name="oldHash"/> was read; true when replaced.</summary>
+    public bool UpdatePasswordHash(long userId, string oldHash, string newHash) =>
+        Prepare("UPDATE users SET password_hash = $c WHERE id = $a AND password_hash = $b", userId, oldHash, newHash).ExecuteNonQuery() == 1;
+
     public long InsertSession(long userId, byte[] tokenHash, long now, long expiresAt) =>
         Scalar("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($a, $b, $c, $d) RETURNING id",
             userId, tokenHash, now, expiresAt)!.Value;

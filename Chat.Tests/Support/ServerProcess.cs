@@ -28,19 +28,34 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string databasePath)
+    /// <summary>
+    /// Starts the server. <paramref name="fileLimit"/> lowers its open-file limit (RLIMIT_NOFILE, through bash's
+    /// <c>ulimit -n</c>); <paramref name="settings"/> are extra command-line arguments.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string databasePath, int? fileLimit = null, params string[] settings)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
+        if (fileLimit is { } files)
         {
+            // exec: the server keeps the shell's process id, so signals and Kill reach it.
+            foreach (var argument in new[] { "-c", $"ulimit -n {files} && exec dotnet \"$@\"", "bash" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        string[] arguments =
+        [
             Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), "--urls=http://127.0.0.1:0", $"--db={databasePath}",
             "--iterations=1000", "--Chat:EventsPerSecond=0", "--Chat:OutboundQueueCapacity=200000", "--Chat:MaxPendingWrites=1000",
-        })
+            .. settings,
+        ];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -98,6 +113,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
     }
+
+    public bool HasExited => _process.HasExited;
 
     public async ValueTask DisposeAsync()
     {
