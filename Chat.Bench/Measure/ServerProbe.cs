@@ -37,7 +37,7 @@ internal sealed class ServerProbe(int? pid, Uri server, HttpClient http)
         try
         {
             var text = await http.GetStringAsync(new Uri(server, "/metrics"), cancellationToken);
-            return Prometheus.Parse(text);
+            return PrometheusText.Parse(text);
         }
         catch (HttpRequestException)
         {
@@ -75,7 +75,7 @@ internal static class ProcStat
 }
 
 /// <summary>Reads the Prometheus text format: un-labelled samples by name, labelled ones summed under their name.</summary>
-internal static class Prometheus
+internal static class PrometheusText
 {
     public static Dictionary<string, double> Parse(string text)
     {
