@@ -14,6 +14,7 @@ internal sealed class Harness : IAsyncDisposable
 {
     private readonly List<Target> _targets = [];
     private bool _built;
+    private int _runs;
     private ProgressTask? _progress;
 
     public Harness(BenchOptions options, string scenario, string commandLine)
@@ -49,6 +50,9 @@ internal sealed class Harness : IAsyncDisposable
     public string RunId { get; }
 
     public string OutputFolder { get; }
+
+    /// <summary>A name unique within this invocation, for one run's users, rooms and event ids.</summary>
+    public string NextRunName() => $"{RunId}n{Interlocked.Increment(ref _runs)}";
 
     public Results Results { get; }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Chat.Bench;
+using Chat.Bench.Output;
 using Chat.Bench.Scenarios;
 using Chat.Bench.Senders;
 
@@ -87,5 +88,21 @@ Scenario("idle", "K idle authenticated WebSockets; the server's memory per conne
 Scenario("revocation", "Log out while sends are in flight on each path: time to the socket's close, writes accepted after the logout", RevocationScenario.RunAsync);
 Scenario("faults", "Each path through a relay that cuts connections at random: sends lost, duplicated, and the latency of recovery", FaultsScenario.RunAsync);
 Scenario("compare", "The published matrix: ws, http1, http2 and echo interleaved over rounds, with ratios to ws", CompareScenario.RunAsync);
+
+var folder = new Argument<string>("folder") { Description = "A results folder (the --out of a run)" };
+var expect = new Option<string[]>("--expect") { Description = "Scenarios that must have runs in it (repeatable)" };
+var verify = new Command("verify", "Checks that a results folder is complete: every figure of every run, the guarantees, report.md and the plots") { folder, expect };
+verify.SetAction(parse =>
+{
+    var problems = Verify.Check(parse.GetValue(folder)!, parse.GetValue(expect) ?? []);
+    foreach (var problem in problems)
+    {
+        Console.Error.WriteLine($"verify: {problem}");
+    }
+
+    Console.WriteLine(problems.Count == 0 ? $"verify: {parse.GetValue(folder)} is complete" : $"verify: {problems.Count} problem(s)");
+    return problems.Count == 0 ? 0 : 1;
+});
+root.Add(verify);
 
 return await root.Parse(args).InvokeAsync();

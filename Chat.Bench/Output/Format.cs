@@ -7,6 +7,7 @@ namespace Chat.Bench.Output;
 internal static class Format
 {
     public static string Number(double value) => double.IsNaN(value) ? "n/a"
+        : value == Math.Floor(value) && Math.Abs(value) < 1e15 ? value.ToString("N0", CultureInfo.InvariantCulture)
         : Math.Abs(value) >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture)
         : Math.Abs(value) >= 10 ? value.ToString("N1", CultureInfo.InvariantCulture)
         : value.ToString("N2", CultureInfo.InvariantCulture);

@@ -17,7 +17,8 @@ internal static class Plots
     {
         var files = new List<string>();
         var sends = results.Runs.Where(r => r.Metrics.ContainsKey(Metric.Throughput) && r.Metrics.ContainsKey(Metric.P50)).ToList();
-        foreach (var (group, index) in sends.GroupBy(r => (r.Scenario, r.Group)).Select((g, i) => (g, i)))
+        var withLatency = results.Runs.Where(r => r.Metrics.ContainsKey(Metric.P50)).ToList();
+        foreach (var (group, index) in withLatency.GroupBy(r => (r.Scenario, r.Group)).Select((g, i) => (g, i)))
         {
             var plot = new Plot();
             var variants = group.GroupBy(r => r.Variant).ToList();
@@ -38,7 +39,57 @@ internal static class Plots
             "messages/s", [(Metric.Throughput, "", 1)]));
         files.AddRange(ByParameter(folder, sends, "rttMs", "connections", "latency-by-rtt.png", "Latency by RTT", "RTT (ms)",
             "latency (ms)", [(Metric.P50, " p50", 1000), (Metric.P99, " p99", 1000)]));
+        files.AddRange(IdleMemory(folder, results.Runs.Where(r => r.Scenario == "idle").ToList()));
+        files.AddRange(Revocation(folder, results.Runs.Where(r => r.Scenario == "revocation").ToList()));
         return files;
+    }
+
+    /// <summary>Server memory per idle connection at each step of the idle runs: flat is what scales.</summary>
+    private static IEnumerable<string> IdleMemory(string folder, List<RunResult> runs)
+    {
+        const string prefix = "memPerConnBytesAt";
+        if (runs.Count == 0)
+        {
+            yield break;
+        }
+
+        var plot = new Plot();
+        foreach (var run in runs)
+        {
+            var points = run.Metrics.Where(m => m.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(m => (X: double.Parse(m.Key[prefix.Length..], CultureInfo.InvariantCulture), Y: m.Value / 1024))
+                .OrderBy(p => p.X).ToArray();
+            plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray()).LegendText = $"{run.Variant} r{run.Round}";
+        }
+
+        plot.Title("Server memory per idle connection");
+        plot.XLabel("open connections");
+        plot.YLabel("KiB per connection (RSS growth / connections)");
+        plot.ShowLegend();
+        yield return Save(plot, folder, "idle-memory.png");
+    }
+
+    /// <summary>Time from the logout request to the socket's close, per path, each round a bar.</summary>
+    private static IEnumerable<string> Revocation(string folder, List<RunResult> runs)
+    {
+        if (runs.Count == 0)
+        {
+            yield break;
+        }
+
+        var plot = new Plot();
+        var variants = runs.Select(r => r.Variant).Distinct().ToList();
+        var bars = runs.Select(r => new Bar
+        {
+            Position = variants.IndexOf(r.Variant) + (r.Round - 1) * 0.15,
+            Value = double.IsNaN(r["closeAfterLogoutRequestMs"]) ? 0 : r["closeAfterLogoutRequestMs"],
+            Size = 0.12,
+        }).ToList();
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, variants.Count).Select(i => (double)i).ToArray(), variants.ToArray());
+        plot.Title("Revocation: logout request to socket close (one bar per round)");
+        plot.YLabel("ms");
+        yield return Save(plot, folder, "revocation.png");
     }
 
     /// <summary>

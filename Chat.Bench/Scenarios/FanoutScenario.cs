@@ -31,7 +31,7 @@ internal static class FanoutScenario
         }
 
         var o = harness.Options;
-        var runId = $"{harness.RunId}o{round}";
+        var runId = harness.NextRunName();
         var wire = new Wire();
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.FromMilliseconds(o.RttMs), Frames.Body(o.BodyBytes), runId);

@@ -41,7 +41,7 @@ internal static class FaultsScenario
     {
         var o = harness.Options;
         harness.Status($"faults {path.Name()}: {o.FaultSends} sends, connections cut every {o.FaultMeanLifetimeMs} ms on average");
-        var runId = $"{harness.RunId}f{round}{path.Name()}";
+        var runId = harness.NextRunName();
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         var (_, token) = await accounts.CreateAsync("faulty", cancellationToken);
         var room = $"r{runId}";

@@ -24,8 +24,9 @@ internal static class IdleScenario
     public static async Task<RunResult> RunOneAsync(Harness harness, Target target, int count, int round, CancellationToken cancellationToken)
     {
         var wire = new Wire();
-        var accounts = new Accounts(target.Admin, target.Http1, $"{harness.RunId}i{round}");
-        using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, "", $"{harness.RunId}i{round}");
+        var runName = harness.NextRunName();
+        var accounts = new Accounts(target.Admin, target.Http1, runName);
+        using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, "", runName);
         var (_, token) = await accounts.CreateAsync("idle", cancellationToken);
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);

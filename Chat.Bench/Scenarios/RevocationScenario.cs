@@ -43,7 +43,7 @@ internal static class RevocationScenario
     public static async Task<RunResult> RunOneAsync(Harness harness, Target target, SendPath path, int round, CancellationToken cancellationToken)
     {
         harness.Status($"revocation {path.Name()} r{round}");
-        var runId = $"{harness.RunId}v{round}{path.Name()}";
+        var runId = harness.NextRunName();
         var wire = new Wire();
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, Frames.Body(32), runId);
@@ -65,7 +65,7 @@ internal static class RevocationScenario
                 var start = Clock.Now;
                 var error = await lane.SendAsync(id, stop.Token);
                 sends[id] = (start, Clock.Now, error);
-                if (error is not null && path == SendPath.Ws)
+                if (error is not null)
                 {
                     await Task.Delay(5, CancellationToken.None);
                 }

@@ -30,7 +30,7 @@ internal static class SendScenario
         SendConfig config, int round, CancellationToken cancellationToken)
     {
         harness.Status($"{scenario} {group} {variant} r{round}");
-        var (metrics, errors) = await SendRun.RunAsync(target, path, config, $"{harness.RunId}{round}{variant.Replace("+", "", StringComparison.Ordinal)}{config.Connections}",
+        var (metrics, errors) = await SendRun.RunAsync(target, path, config, harness.NextRunName(),
             status => harness.Status($"{group} {variant} r{round}: {status}"), cancellationToken);
         var settings = config.Describe();
         settings["server"] = target.Name;
