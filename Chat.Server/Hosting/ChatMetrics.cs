@@ -10,6 +10,14 @@ namespace Chat.Server.Hosting;
 internal sealed class ChatMetrics
 {
     public const string MeterName = "Chat.Server";
+    public const string BatchSizeName = "chat.write.batch.size";
+    public const string CommitDurationName = "chat.write.commit.duration";
+
+    /// <summary>Bucket bounds for the batch-size histogram: powers of two up to well past the default batch size.</summary>
+    public static readonly double[] BatchSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+    /// <summary>Bucket bounds, in seconds, for the commit-duration histogram: 100 µs to 1 s.</summary>
+    public static readonly double[] CommitDurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _framesIn, _framesOut, _answers, _httpWrites, _revalidations, _outboundDrops, _slowConsumers;
@@ -23,15 +31,13 @@ internal sealed class ChatMetrics
         _connections = _meter.CreateUpDownCounter<long>("chat.connections", "{connection}", "Open WebSocket connections");
         _framesIn = _meter.CreateCounter<long>("chat.frames.received", "{frame}", "WebSocket frames received, by type ('invalid' when unreadable)");
         _framesOut = _meter.CreateCounter<long>("chat.frames.sent", "{frame}", "WebSocket frames queued for sending, by type");
-        _answers = _meter.CreateCounter<long>("chat.events.answered", "{event}", "Client events answered (WebSocket and HTTP), by result (ack, nack) and error code");
+        _answers = _meter.CreateCounter<long>("chat.events.answered", "{event}", "WebSocket events answered, by result (ack, nack) and error code");
         _httpWrites = _meter.CreateCounter<long>("chat.http.writes", "{request}", "HTTP writes (send, join, leave), by operation and status code");
         _revalidations = _meter.CreateCounter<long>("chat.revalidations", "{check}", "Sessions re-read inside a write transaction, by outcome (valid, expired, revoked)");
         _outboundDrops = _meter.CreateCounter<long>("chat.outbound.dropped", "{frame}", "Frames dropped because a connection's outbound queue was full");
         _slowConsumers = _meter.CreateCounter<long>("chat.connections.slow_consumer", "{connection}", "Connections closed as slow consumers (4008)");
-        _batchSize = _meter.CreateHistogram<int>("chat.write.batch.size", "{write}", "Writes committed per transaction",
-            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
-        _commitSeconds = _meter.CreateHistogram<double>("chat.write.commit.duration", "s", "Time to COMMIT one write transaction",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+        _batchSize = _meter.CreateHistogram<int>(BatchSizeName, "{write}", "Writes committed per transaction");
+        _commitSeconds = _meter.CreateHistogram<double>(CommitDurationName, "s", "Time to COMMIT one write transaction");
     }
 
     /// <summary>Publishes the store writer's queue depth as an observable gauge.</summary>

@@ -6,7 +6,6 @@ using Chat.Server.Http;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
 using Microsoft.AspNetCore.Hosting;
-using Prometheus;
 using Serilog;
 
 namespace Chat.Server.Hosting;
@@ -44,10 +43,9 @@ public static class ChatServerApp
             throw new InvalidOperationException("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
 
-        // Every address is bound explicitly (see Listeners), so Kestrel is told to bind none of its own.
+        // Every address is bound explicitly (see Listeners), the Urls ones included.
         var listeners = new Listeners();
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
-        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -56,7 +54,9 @@ public static class ChatServerApp
         });
         builder.Services.AddSerilog((_, log) =>
         {
-            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext()
+                // Kestrel warns that it binds its own endpoints instead of Urls; here those endpoints are the Urls.
+                .Filter.ByExcluding(e => e.MessageTemplate.Text.StartsWith("Overriding address(es)", StringComparison.Ordinal));
             if (logTo is null)
             {
                 log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
@@ -101,7 +101,7 @@ public static class ChatServerApp
 
         if (options.Metrics)
         {
-            app.MapMetrics("/metrics");
+            app.MapChatMetrics();
         }
 
         return app;

@@ -6,8 +6,6 @@ using Chat.Protocol;
 using Chat.Protocol.Http;
 using Chat.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using Serilog.Core;
@@ -35,6 +33,9 @@ internal sealed class TestServer : IAsyncDisposable
     public string DatabasePath => Path.Combine(_folder, "chat.db");
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The cleartext HTTP/2 listener's address, when the server was started with <c>Http2Urls</c>.</summary>
+    public Uri? Http2Address { get; private set; }
 
     public Uri WebSocketUri => new UriBuilder(BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri;
 
@@ -141,8 +142,9 @@ internal sealed class TestServer : IAsyncDisposable
         ];
         _app = ChatServerApp.Create(args, log => log.WriteTo.Sink(_log));
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseAddress = new Uri(address);
+        var listeners = _app.Services.GetRequiredService<Listeners>();
+        BaseAddress = listeners.Http1.Single();
+        Http2Address = listeners.Http2.SingleOrDefault();
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
