@@ -55,7 +55,8 @@ internal sealed record BenchOptions
     public int Idle { get; init; } = 2_000;
 
     // faults
-    public int FaultSends { get; init; } = 400;
+    public int FaultSends { get; init; } = 2_000;
+    public double FaultSeconds { get; init; } = 10;
     public int FaultMeanLifetimeMs { get; init; } = 300;
 
     /// <summary>The server settings as a dictionary, <c>Chat:EventsPerSecond=0</c> and the others defaulted by the server host.</summary>

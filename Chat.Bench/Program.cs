@@ -24,12 +24,13 @@ var rooms = new Option<int?>("--rooms") { Description = "fanout: rooms (default 
 var members = new Option<int?>("--members") { Description = "fanout: members per room (default 100)", Recursive = true };
 var roomRate = new Option<double?>("--room-rate") { Description = "fanout: messages per second per room (default 10)", Recursive = true };
 var idle = new Option<int?>("--idle") { Description = "idle: connections to open (default 2,000)", Recursive = true };
-var faultSends = new Option<int?>("--fault-sends") { Description = "faults: sends per path (default 400)", Recursive = true };
+var faultSends = new Option<int?>("--fault-sends") { Description = "faults: sends per path (default 2,000)", Recursive = true };
+var faultSeconds = new Option<double?>("--fault-seconds") { Description = "faults: seconds the sends are spread over (default 10; 2 with --quick)", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultLifetime,
+    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime,
 };
 
 BenchOptions Read(ParseResult p)
@@ -56,7 +57,8 @@ BenchOptions Read(ParseResult p)
         Members = p.GetValue(members) ?? (isQuick ? 10 : defaults.Members),
         RoomRate = p.GetValue(roomRate) ?? defaults.RoomRate,
         Idle = p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
-        FaultSends = p.GetValue(faultSends) ?? (isQuick ? 40 : defaults.FaultSends),
+        FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
+        FaultSeconds = p.GetValue(faultSeconds) ?? (isQuick ? 2 : defaults.FaultSeconds),
         FaultMeanLifetimeMs = p.GetValue(faultLifetime) ?? defaults.FaultMeanLifetimeMs,
     };
 }

@@ -60,6 +60,23 @@ internal static class CompareScenario
                 servers["NORMAL"] = (await harness.TargetAsync("NORMAL", Normal, cancellationToken))!;
             }
 
+            // A fresh server runs its first seconds on unoptimised code (tiered JIT): each one gets the same unmeasured
+            // load first, so that no variant is compared while its server is still warming up.
+            foreach (var server in servers.Values)
+            {
+                foreach (var path in new[] { SendPath.Ws, SendPath.Http1 })
+                {
+                    harness.Status($"warming up the {server.Name} server ({path.Name()})");
+                    var warmup = SendScenario.Config(o, 16, o.Window, TimeSpan.Zero) with
+                    {
+                        Warmup = TimeSpan.FromSeconds(o.Quick ? 0.2 : 1),
+                        Duration = TimeSpan.FromSeconds(o.Quick ? 0.2 : 1),
+                    };
+                    await SendRun.RunAsync(server, path, warmup,
+                        harness.NextRunName(), null, cancellationToken);
+                }
+            }
+
             for (var round = 1; round <= o.Rounds; round++)
             {
                 foreach (var cell in cells)

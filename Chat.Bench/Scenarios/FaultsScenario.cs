@@ -40,7 +40,7 @@ internal static class FaultsScenario
     public static async Task<RunResult> RunOneAsync(Harness harness, Target target, SendPath path, int round, CancellationToken cancellationToken)
     {
         var o = harness.Options;
-        harness.Status($"faults {path.Name()}: {o.FaultSends} sends, connections cut every {o.FaultMeanLifetimeMs} ms on average");
+        harness.Status($"faults {path.Name()}: {o.FaultSends} sends over {o.FaultSeconds} s, connections cut every {o.FaultMeanLifetimeMs} ms on average");
         var runId = harness.NextRunName();
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         var (_, token) = await accounts.CreateAsync("faulty", cancellationToken);
@@ -55,6 +55,18 @@ internal static class FaultsScenario
         var body = Frames.Body(32);
         var perWorker = (o.FaultSends + Workers - 1) / Workers;
         var started = Clock.Now;
+        var reconnects = 0;
+        // The sends are spread over the run's length, so that cuts fall on every phase of it rather than on a burst.
+        var pace = new OpenLoopSchedule(started, perWorker / o.FaultSeconds, System.Diagnostics.Stopwatch.Frequency);
+        async Task WaitTurnAsync(int i)
+        {
+            var wait = pace.IntendedTicks(i) - Clock.Now;
+            if (wait > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Clock.Seconds(wait)), cancellationToken);
+            }
+        }
+
         if (path == SendPath.Ws)
         {
             await using var client = new ChatClient(new ChatClientOptions
@@ -70,6 +82,7 @@ internal static class FaultsScenario
             {
                 for (var i = 0; i < perWorker; i++)
                 {
+                    await WaitTurnAsync(i);
                     var id = $"{runId}-{w}-{i}";
                     var start = Clock.Now;
                     string? error = null;
@@ -89,6 +102,7 @@ internal static class FaultsScenario
                     outcomes[id] = (Clock.Micros(Clock.Now - start), error, 1);
                 }
             }, cancellationToken)));
+            reconnects = client.Connections - 1;
         }
         else
         {
@@ -102,6 +116,7 @@ internal static class FaultsScenario
             {
                 for (var i = 0; i < perWorker; i++)
                 {
+                    await WaitTurnAsync(i);
                     var id = $"{runId}-{w}-{i}";
                     var start = Clock.Now;
                     var deadline = start + Clock.Ticks(GiveUpAfter);
@@ -143,7 +158,9 @@ internal static class FaultsScenario
             ["ackedNotStored"] = outcomes.Count(v => v.Value.Error is null && !storedCount.ContainsKey(v.Key)),
             ["duplicated"] = storedCount.Values.Count(c => c > 1),
             ["gaveUp"] = outcomes.Count(v => v.Value.Error is not null),
+            // HTTP: requests sent again by the harness. WebSocket: the library resends by itself; its reconnections are counted.
             ["retries"] = outcomes.Values.Sum(v => v.Attempts - 1),
+            ["reconnects"] = reconnects,
             ["cuts"] = relay.Cuts,
             ["connections"] = relay.Accepted,
             ["elapsedSec"] = elapsed,
@@ -159,7 +176,7 @@ internal static class FaultsScenario
         return new RunResult
         {
             Scenario = "faults",
-            Group = string.Create(CultureInfo.InvariantCulture, $"{o.FaultSends} sends, {Workers} at a time, connections cut every {o.FaultMeanLifetimeMs} ms on average"),
+            Group = string.Create(CultureInfo.InvariantCulture, $"{o.FaultSends} sends over {o.FaultSeconds} s, {Workers} at a time, connections cut every {o.FaultMeanLifetimeMs} ms on average"),
             Variant = path.Name(),
             Path = path.Name(),
             Round = round,
@@ -167,6 +184,7 @@ internal static class FaultsScenario
             {
                 ["meanLifetimeMs"] = o.FaultMeanLifetimeMs.ToString(CultureInfo.InvariantCulture),
                 ["sends"] = o.FaultSends.ToString(CultureInfo.InvariantCulture),
+                ["seconds"] = o.FaultSeconds.ToString(CultureInfo.InvariantCulture),
                 ["server"] = target.Name,
             },
             Metrics = metrics,
