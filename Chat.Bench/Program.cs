@@ -5,8 +5,8 @@ using Chat.Bench.Scenarios;
 using Chat.Bench.Senders;
 
 // Chat.Bench: the benchmark harness. See docs/BENCHMARKS.md for what each scenario measures and how to read it.
-var url = new Option<Uri?>("--url") { Description = "Measure a running server at this http:// address instead of starting one", Recursive = true };
-var http2Url = new Option<Uri?>("--http2-url") { Description = "The running server's cleartext HTTP/2 address (with --url)", Recursive = true };
+var url = new Option<string?>("--url") { Description = "Measure a running server at this http:// address instead of starting one", Recursive = true };
+var http2Url = new Option<string?>("--http2-url") { Description = "The running server's cleartext HTTP/2 address (with --url)", Recursive = true };
 var set = new Option<string[]>("--set") { Description = "Extra server setting for a server the harness starts, e.g. --set Chat:Synchronous=NORMAL (repeatable)", Recursive = true, AllowMultipleArgumentsPerToken = false };
 var output = new Option<string?>("--out", "-o") { Description = "Folder for results.json, report.md and the plots (default bench-results/<scenario>-<time>)", Recursive = true };
 var send = new Option<string>("--send") { Description = "Send path: ws, http1, http2 or echo", DefaultValueFactory = _ => "ws", Recursive = true };
@@ -39,8 +39,8 @@ BenchOptions Read(ParseResult p)
     var defaults = new BenchOptions();
     return new BenchOptions
     {
-        Url = p.GetValue(url),
-        Http2Url = p.GetValue(http2Url),
+        Url = HttpAddress(p.GetValue(url), "--url"),
+        Http2Url = HttpAddress(p.GetValue(http2Url), "--http2-url"),
         ServerSettings = p.GetValue(set) ?? [],
         Output = p.GetValue(output),
         Send = SendPaths.Parse(p.GetValue(send)!),
@@ -62,6 +62,11 @@ BenchOptions Read(ParseResult p)
         FaultMeanLifetimeMs = p.GetValue(faultLifetime) ?? defaults.FaultMeanLifetimeMs,
     };
 }
+
+static Uri? HttpAddress(string? text, string option) =>
+    text is null ? null
+    : Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp ? uri
+    : throw new ArgumentException($"{option} must be an http:// address, e.g. http://127.0.0.1:5000 (got '{text}')");
 
 void Scenario(string name, string description, Func<Harness, CancellationToken, Task> run)
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Chat.Bench.Hosting;
+using Chat.Bench.Measure;
 using Chat.Bench.Net;
 using Chat.Bench.Output;
 using Chat.Bench.Senders;
@@ -8,7 +9,8 @@ namespace Chat.Bench.Scenarios;
 
 /// <summary>
 /// <c>idle</c>: K authenticated WebSockets of one user (bearer), opened in four steps; the server's resident memory
-/// growth divided by the connections open, at each step, so that one can see whether it stays flat.
+/// growth divided by the connections open, at each step, so that one can see whether it stays flat; and the latency
+/// of a ping on another connection meanwhile.
 /// </summary>
 internal static class IdleScenario
 {
@@ -31,6 +33,23 @@ internal static class IdleScenario
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var sockets = new List<WsLane>();
+        // Another connection pings 20 times a second throughout: how responsive the server stays while it holds them.
+        var pinger = await factory.OpenWebSocketAsync(token, "idle", "ping", cancellationToken);
+        var pings = new Latency();
+        using var stopPings = new CancellationTokenSource();
+        var pinging = Task.Run(async () =>
+        {
+            for (var n = 0; !stopPings.IsCancellationRequested; n++)
+            {
+                var start = Clock.Now;
+                if (await pinger.PingAsync($"p{n}", stopPings.Token) is null)
+                {
+                    pings.RecordTicks(start, Clock.Now);
+                }
+
+                await Task.Delay(50, stopPings.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }, CancellationToken.None);
         try
         {
             harness.Status($"idle: settling before {count} connections");
@@ -73,12 +92,19 @@ internal static class IdleScenario
                 metrics["serverRssBytes"] = sample.RssBytes;
             }
 
+            await stopPings.CancelAsync();
+            await pinging;
+            pings.WriteTo(metrics, "ping");
+            metrics["pings"] = pings.Count;
             metrics["idleConnections"] = sockets.Count;
             metrics["clientBytesPerConn"] = (double)(wire.Sent + wire.Received) / Math.Max(sockets.Count, 1);
         }
         finally
         {
             harness.Status("idle: closing");
+            await stopPings.CancelAsync();
+            await pinging.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await pinger.DisposeAsync();
             using var gate = new SemaphoreSlim(64);
             await Task.WhenAll(sockets.Select(async s =>
             {

@@ -12,6 +12,8 @@ internal static class Frames
     public static byte[] Send(string id, string room, string body) =>
         Encoding.UTF8.GetBytes($$"""{"type":"send","id":"{{id}}","room":"{{room}}","body":"{{body}}"}""");
 
+    public static byte[] Ping(string id) => Encoding.UTF8.GetBytes($$"""{"type":"ping","id":"{{id}}"}""");
+
     public static byte[] HttpBody(string body) => Encoding.UTF8.GetBytes($$"""{"body":"{{body}}"}""");
 
     /// <summary>A message body of <paramref name="bytes"/> ASCII characters that needs no JSON escaping.</summary>

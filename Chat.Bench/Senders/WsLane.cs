@@ -86,7 +86,12 @@ internal sealed class WsLane : ILane
 
     public string NextId() => $"{_idPrefix}-{Interlocked.Increment(ref _next)}";
 
-    public async Task<string?> SendAsync(string id, CancellationToken cancellationToken)
+    public Task<string?> SendAsync(string id, CancellationToken cancellationToken) => SendFrameAsync(id, Frames.Send(id, _room, _body), cancellationToken);
+
+    /// <summary>A <c>ping</c>: a round trip through the server's receive loop and writer, with no database.</summary>
+    public Task<string?> PingAsync(string id, CancellationToken cancellationToken) => SendFrameAsync(id, Frames.Ping(id), cancellationToken);
+
+    private async Task<string?> SendFrameAsync(string id, byte[] frame, CancellationToken cancellationToken)
     {
         var answer = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_pending.TryAdd(id, answer))
@@ -94,7 +99,6 @@ internal sealed class WsLane : ILane
             return "duplicate_in_flight";
         }
 
-        var frame = Frames.Send(id, _room, _body);
         try
         {
             await _sendLock.WaitAsync(cancellationToken);
