@@ -70,8 +70,10 @@ internal static class SendRun
             status?.Invoke("warming up");
             await Task.Delay(config.Warmup, cancellationToken);
             await window.StartAsync(cancellationToken);
+            factory.Timings.Recording = true;
             status?.Invoke("measuring");
             await Task.Delay(config.Duration, cancellationToken);
+            factory.Timings.Recording = false;
             await window.EndAsync(cancellationToken);
             status?.Invoke("draining");
             // Sends still in flight get a bounded time to finish; they are outside the window either way.
@@ -85,6 +87,7 @@ internal static class SendRun
             metrics[Metric.Throughput] = completed / window.Seconds;
             latency.WriteTo(metrics);
             window.WriteTo(metrics, completed);
+            factory.Timings.WriteTo(metrics);
             metrics["pushesPerMsg"] = (double)lanes.Sum(l => l.Pushes) / Math.Max(tally.AllAcked, 1);
             var errors = tally.Errors();
             metrics[Metric.ErrorCount] = errors.Values.Sum();

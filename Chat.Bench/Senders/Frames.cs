@@ -25,8 +25,11 @@ internal static class Frames
         }
     });
 
-    /// <summary>Reads <c>type</c>, <c>id</c> and <c>code</c> from a top-level frame; absent ones are null.</summary>
-    public static (string? Type, string? Id, string? Code) Read(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Reads <c>type</c>, <c>id</c> and <c>code</c> (or an HTTP error body's <c>error</c>) from a top-level object; absent
+    /// ones are null. A <c>timings</c> object is added to <paramref name="timings"/>.
+    /// </summary>
+    public static (string? Type, string? Id, string? Code) Read(ReadOnlySpan<byte> frame, ServerTimings? timings = null)
     {
         string? type = null, id = null, code = null;
         var reader = new Utf8JsonReader(frame);
@@ -55,6 +58,10 @@ internal static class Frames
                     {
                         code = reader.GetString();
                     }
+                }
+                else if (timings is not null && reader.TokenType == JsonTokenType.StartObject && name.SequenceEqual("timings"u8))
+                {
+                    timings.Add(ref reader);
                 }
                 else
                 {

@@ -8,7 +8,8 @@ namespace Chat.Bench.Senders;
 /// would be, and receives pushes on a WebSocket of the same user, as in the "send over HTTP, receive over WebSocket"
 /// design. Over HTTP/1.1 each request in flight holds a connection of its own; over HTTP/2 they share one.
 /// </summary>
-internal sealed class HttpLane(HttpClient http, Version version, Uri server, string token, string room, string body, string idPrefix, WsLane receiver)
+internal sealed class HttpLane(HttpClient http, Version version, Uri server, string token, string room, string body, string idPrefix, WsLane receiver,
+    ServerTimings? timings = null)
     : ILane
 {
     private readonly byte[] _body = Frames.HttpBody(body);
@@ -40,6 +41,11 @@ internal sealed class HttpLane(HttpClient http, Version version, Uri server, str
             using var answer = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             if (answer.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
             {
+                if (timings is not null)
+                {
+                    Frames.Read(await answer.Content.ReadAsByteArrayAsync(cancellationToken), timings);
+                }
+
                 return null;
             }
 

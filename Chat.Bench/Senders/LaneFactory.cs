@@ -13,6 +13,9 @@ internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, T
 
     public Accounts Accounts => accounts;
 
+    /// <summary>The server's timings carried by this run's answers (when the server runs with Chat:Timings=true).</summary>
+    public ServerTimings Timings { get; } = new();
+
     public async Task<ILane> CreateAsync(SendPath path, int index, int window, CancellationToken cancellationToken)
     {
         var (http1, http2) = target.Route(rtt);
@@ -26,17 +29,22 @@ internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, T
         var (_, token) = await accounts.CreateAsync($"{path.Name()}{index}", cancellationToken);
         await accounts.JoinAsync(token, room, cancellationToken);
         var socket = await OpenWebSocketAsync(token, room, prefix, cancellationToken);
+        if (path == SendPath.Ws)
+        {
+            socket.Timings = Timings;
+        }
+
         switch (path)
         {
             case SendPath.Ws:
                 return socket;
             case SendPath.Http1:
                 return new HttpLane(new HttpClient(wire.Handler(maxConnections: window)) { Timeout = TimeSpan.FromSeconds(60) },
-                    System.Net.HttpVersion.Version11, http1, token, room, body, prefix, socket);
+                    System.Net.HttpVersion.Version11, http1, token, room, body, prefix, socket, Timings);
             default:
                 var server = http2 ?? throw new InvalidOperationException("the server has no HTTP/2 listener (Chat:Http2Urls)");
                 return new HttpLane(new HttpClient(wire.Handler(http2: true)) { Timeout = TimeSpan.FromSeconds(60) },
-                    System.Net.HttpVersion.Version20, server, token, room, body, prefix, socket);
+                    System.Net.HttpVersion.Version20, server, token, room, body, prefix, socket, Timings);
         }
     }
 

@@ -44,6 +44,9 @@ internal sealed class WsLane : ILane
     /// <summary>Called on the receive loop for every push, with the pushed message's event id and the clock ticks of its arrival.</summary>
     public Action<string?, long>? OnPush { get; set; }
 
+    /// <summary>Where the server's timings on acks are summed; none by default.</summary>
+    public ServerTimings? Timings { get; set; }
+
     /// <summary>Completes with the clock ticks at which the server's close (or the connection's end) was seen.</summary>
     public Task<long> Closed => _closed.Task;
 
@@ -185,7 +188,7 @@ internal sealed class WsLane : ILane
 
     private void Dispatch(ReadOnlySpan<byte> frame)
     {
-        var (type, id, code) = Frames.Read(frame);
+        var (type, id, code) = Frames.Read(frame, Timings);
         switch (type)
         {
             case "message":
