@@ -17,8 +17,11 @@ public static class Names
     /// <summary>An event id: 1 to 64 characters of <c>[A-Za-z0-9._:-]</c>.</summary>
     public static bool IsValidEventId(string? id) => IsToken(id, MaxEventIdLength, allowColon: true);
 
-    /// <summary>A room name: 1 to 64 characters of <c>[A-Za-z0-9._-]</c>.</summary>
-    public static bool IsValidRoom(string? room) => IsToken(room, MaxRoomLength, allowColon: false);
+    /// <summary>
+    /// A room name: 1 to 64 characters of <c>[A-Za-z0-9._-]</c>, other than <c>.</c> and <c>..</c>, which cannot stand
+    /// in a URL path (HTTP clients resolve them away).
+    /// </summary>
+    public static bool IsValidRoom(string? room) => IsToken(room, MaxRoomLength, allowColon: false) && room is not ("." or "..");
 
     /// <summary>A user name: 3 to 32 characters of <c>[A-Za-z0-9._-]</c>.</summary>
     public static bool IsValidUsername(string? name) =>

@@ -74,6 +74,12 @@ public sealed record ChatOptions
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The largest the database file may grow, in bytes (rounded down to whole pages); 0 for no limit (default). Past it,
+    /// writes are refused as <c>unavailable</c>, as on a full disk, until space is freed inside the file.
+    /// </summary>
+    public long MaxDatabaseBytes { get; init; }
+
+    /// <summary>
     /// SQLite <c>synchronous</c> level: <c>FULL</c> (default) makes every acked message survive power loss;
     /// <c>NORMAL</c> is faster and survives a crash of the process but not of the machine.
     /// </summary>
@@ -142,6 +148,7 @@ public sealed record ChatOptions
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
+        Require(MaxDatabaseBytes == 0 || MaxDatabaseBytes >= 64 * 1024, "Chat:MaxDatabaseBytes must be 0 (no limit) or at least 64 KiB");
         Require(Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA", "Chat:Synchronous must be FULL, NORMAL or EXTRA");
         Require(Enum.IsDefined(Revalidate), "Chat:Revalidate must be EveryWrite or HandshakeOnly");
         foreach (var url in Listeners.Split(Http2Urls))

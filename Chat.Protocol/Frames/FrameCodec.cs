@@ -82,17 +82,12 @@ public static class FrameCodec
                 return ClientFrameReadResult.Fail(null, "a frame must be a JSON object");
             }
 
-            var id = root.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
-                && Names.IsValidEventId(idElement.GetString())
-                ? idElement.GetString()
-                : null;
-
-            if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            var id = SingleString(root, "id") is { } candidate && Names.IsValidEventId(candidate) ? candidate : null;
+            if (SingleString(root, "type") is not { } type)
             {
-                return ClientFrameReadResult.Fail(id, "missing string field 'type'");
+                return ClientFrameReadResult.Fail(id, "field 'type' must appear once, as a string");
             }
 
-            var type = typeElement.GetString()!;
             if (!KnownClientTypes.Contains(type, StringComparer.Ordinal))
             {
                 return ClientFrameReadResult.Fail(id, $"unknown type '{type}'");
@@ -113,6 +108,33 @@ public static class FrameCodec
         _ => "a required field is missing or null, or a field appears twice",
     };
 
+    // The value of a field that appears exactly once as a string, else null: a repeated field, another kind of value, or
+    // a string that is not valid Unicode (a lone surrogate escape, which GetString refuses) leaves nothing to trust.
+    private static string? SingleString(JsonElement element, string name)
+    {
+        string? value = null;
+        var count = 0;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!property.NameEquals(name))
+            {
+                continue;
+            }
+
+            count++;
+            try
+            {
+                value = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+            }
+            catch (InvalidOperationException)
+            {
+                value = null;
+            }
+        }
+
+        return count == 1 ? value : null;
+    }
+
     private static bool HasUnknownType(ReadOnlySpan<byte> utf8, string[] known)
     {
         try
@@ -120,9 +142,8 @@ public static class FrameCodec
             var reader = new Utf8JsonReader(utf8);
             using var document = JsonDocument.ParseValue(ref reader);
             return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("type", out var type)
-                && type.ValueKind == JsonValueKind.String
-                && !known.Contains(type.GetString(), StringComparer.Ordinal);
+                && SingleString(document.RootElement, "type") is { } type
+                && !known.Contains(type, StringComparer.Ordinal);
         }
         catch (JsonException)
         {

@@ -12,5 +12,10 @@ public sealed record LoginResponse(string Token, string User, DateTimeOffset Exp
 /// <summary>Body of every HTTP error answer.</summary>
 public sealed record ErrorResponse(string Error, string Message);
 
-/// <summary>Answer to <c>GET /healthz</c>.</summary>
-public sealed record HealthResponse(string Status);
+/// <summary>Answer to <c>GET /healthz</c>: <c>ok</c>, or <c>unavailable</c> with a short <see cref="Reason"/>.</summary>
+public sealed record HealthResponse(string Status)
+{
+    /// <summary>Why the server is unavailable: <c>shutting_down</c>, <c>reads_failing</c> or <c>writes_failing</c>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reason { get; init; }
+}

@@ -36,8 +36,12 @@ internal sealed partial class ChatConnection
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
-            // The socket was dropped or aborted; the receive loop ends on its own.
-            _abort.Cancel();
+            // The socket was dropped or aborted; the receive loop ends on its own. A socket that already sent its close
+            // (the WebSocket refused the input) is left to wait for the peer's answer to it.
+            if (_socket.State != WebSocketState.CloseSent)
+            {
+                _abort.Cancel();
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Protocol;
@@ -87,6 +88,11 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         {
             await ReceiveLoopAsync();
         }
+        catch (WebSocketException ex) when (_socket.State == WebSocketState.CloseSent)
+        {
+            // The WebSocket itself refused the input (a text message that is not UTF-8) and sent its close (1007).
+            _logger.ProtocolViolation(Id, ex.Message);
+        }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
             // The peer vanished, stopped answering keep-alive pings, or the close handshake timed out.
@@ -102,6 +108,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         {
             Close(CloseCodes.Normal, "", flush: true);
             await writer;
+            await AwaitPeerCloseAsync();
             await _abort.CancelAsync();
             await expiry;
         }
@@ -284,6 +291,35 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     }
 
     private sealed record CloseRequest(int Code, string Reason, bool Flush);
+
+    /// <summary>
+    /// After the server's close frame, reads (and drops) whatever the peer still sends until its own close frame, within
+    /// <see cref="ChatOptions.CloseTimeout"/>. Dropping the connection at once would let the kernel reset it while the
+    /// rest of a refused message is unread, and the peer would lose the close code with it.
+    /// </summary>
+    private async Task AwaitPeerCloseAsync()
+    {
+        if (_socket.State != WebSocketState.CloseSent)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(4 * 1024);
+        try
+        {
+            while ((await _socket.ReceiveAsync(scratch.AsMemory(), _abort.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The peer did not answer in time, or went away: drop it.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

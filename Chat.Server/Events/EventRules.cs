@@ -11,7 +11,7 @@ internal static class EventRules
 
     public static EventResult.Refused? CheckRoom(string? room) => Names.IsValidRoom(room)
         ? null
-        : new(ErrorCodes.BadRequest, "'room' must be 1 to 64 characters of [A-Za-z0-9._-]");
+        : new(ErrorCodes.BadRequest, "'room' must be 1 to 64 characters of [A-Za-z0-9._-], and not '.' or '..'");
 
     public static EventResult.Refused? CheckBody(string? body, int maxLength)
     {

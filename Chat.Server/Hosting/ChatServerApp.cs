@@ -92,6 +92,7 @@ public static class ChatServerApp
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseWebSockets();
         app.MapAccountEndpoints();
+        app.MapHealth();
         app.MapRoomEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
         if (options.Echo)

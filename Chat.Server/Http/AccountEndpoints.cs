@@ -6,7 +6,7 @@ using Chat.Server.Storage;
 
 namespace Chat.Server.Http;
 
-/// <summary><c>/api/register</c>, <c>/api/login</c>, <c>/api/logout</c> and <c>/healthz</c>.</summary>
+/// <summary><c>/api/register</c>, <c>/api/login</c> and <c>/api/logout</c>.</summary>
 internal static class AccountEndpoints
 {
     private const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
@@ -17,7 +17,6 @@ internal static class AccountEndpoints
         app.MapPost("/api/register", RegisterAsync);
         app.MapPost("/api/login", LoginAsync);
         app.MapPost("/api/logout", LogoutAsync);
-        app.MapGet("/healthz", Health);
     }
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordHasher hasher, StoreWriter writer, ILogger<StoreWriter> logger)
@@ -123,22 +122,5 @@ internal static class AccountEndpoints
         context.Response.Cookies.Delete(ProtocolInfo.SessionCookie, new CookieOptions { Path = "/" });
         logger.LoggedOut();
         return Results.NoContent();
-    }
-
-    private static IResult Health(StoreReader reader, Connections.ConnectionRegistry connections)
-    {
-        bool healthy;
-        try
-        {
-            healthy = !connections.IsClosed && reader.IsHealthy();
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException)
-        {
-            healthy = false;
-        }
-
-        return healthy
-            ? Results.Json(new HealthResponse("ok"), ChatJsonContext.Wire.HealthResponse)
-            : Results.Json(new HealthResponse("unavailable"), ChatJsonContext.Wire.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -23,6 +23,7 @@ internal static class EchoEndpoints
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
+            context.Response.Headers.Upgrade = "websocket";
             await HttpJson.Error(StatusCodes.Status426UpgradeRequired, ErrorCodes.BadRequest, "expected a WebSocket upgrade request").ExecuteAsync(context);
             return;
         }

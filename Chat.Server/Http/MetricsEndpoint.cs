@@ -1,4 +1,5 @@
 using Chat.Server.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Prometheus;
 
 namespace Chat.Server.Http;
@@ -29,6 +30,7 @@ internal static class MetricsEndpoint
             },
         });
         app.Lifetime.ApplicationStopped.Register(adapter.Dispose);
-        app.MapMetrics(Path);
+        // prometheus-net maps every method; a scrape is a GET, and anything else gets the usual 405.
+        app.MapMetrics(Path).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 }

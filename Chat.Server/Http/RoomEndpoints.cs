@@ -117,6 +117,8 @@ internal static class RoomEndpoints
     // Join, leave and reads are not idempotent by id (section 5.1 of the protocol), so HTTP needs none from the client.
     private static string NewEventId() => "http:" + Guid.NewGuid().ToString("n");
 
+    // A query value is an integer written as in JSON (section 1 of the protocol): no sign but '-', no leading zeros.
+    // An empty value counts as absent.
     private static bool TryQuery(HttpRequest request, string name, out long? value)
     {
         value = null;
@@ -126,7 +128,9 @@ internal static class RoomEndpoints
             return true;
         }
 
-        if (!long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+        var digits = text.StartsWith('-') ? text[1..] : text;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || digits.Length > 1 && digits[0] == '0'
+            || !long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
         {
             return false;
         }

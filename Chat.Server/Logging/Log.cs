@@ -39,8 +39,14 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Information, "WebSocket handshake refused with {Status}: {Reason}")]
     public static partial void HandshakeRefused(this ILogger logger, int status, string reason);
 
-    [LoggerMessage(20, LogLevel.Error, "A write batch of {Count} failed and was rolled back; every write in it was nacked as unavailable")]
+    [LoggerMessage(20, LogLevel.Error, "A write batch of {Count} failed and was rolled back; its writes, and every write until one commits, are nacked as unavailable and /healthz answers 503")]
     public static partial void BatchFailed(this ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(23, LogLevel.Debug, "A write batch of {Count} failed again ({Reason}); writes are still nacked as unavailable")]
+    public static partial void BatchStillFailing(this ILogger logger, int count, string reason);
+
+    [LoggerMessage(24, LogLevel.Information, "Writes recovered after failing for {Duration}")]
+    public static partial void WritesRecovered(this ILogger logger, TimeSpan duration);
 
     [LoggerMessage(21, LogLevel.Error, "Write {Op} failed and was rolled back alone")]
     public static partial void WriteOpFailed(this ILogger logger, Exception exception, string op);

@@ -35,6 +35,14 @@ internal sealed class Database(ChatOptions options)
             PRAGMA foreign_keys = ON;
             PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};
             """);
+        if (options.MaxDatabaseBytes > 0)
+        {
+            using var pageSize = connection.CreateCommand();
+            pageSize.CommandText = "PRAGMA page_size";
+            var pages = options.MaxDatabaseBytes / Convert.ToInt64(pageSize.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            Execute(connection, $"PRAGMA max_page_count = {pages};");
+        }
+
         return connection;
     }
 

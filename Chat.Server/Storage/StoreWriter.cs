@@ -50,6 +50,15 @@ internal sealed class StoreWriter : IAsyncDisposable
     /// <summary>Pending writes, for health and metrics.</summary>
     public int QueueLength => _queue.Reader.Count;
 
+    /// <summary>
+    /// Why the last write batch failed (the database locked, full, read-only or failing), or null while batches commit.
+    /// Set and cleared by the writer loop only; the next batch that commits clears it.
+    /// </summary>
+    public string? Failure => _failure;
+
+    private volatile string? _failure;
+    private long _failingSince;
+
     /// <summary>Opens the database, migrates it, loads room membership, and starts the loop.</summary>
     public void Start()
     {
@@ -138,12 +147,29 @@ internal sealed class StoreWriter : IAsyncDisposable
             sql.Execute("COMMIT");
             context.CommitTicks = Stopwatch.GetTimestamp() - commitStart;
             _metrics.BatchCommitted(batch.Count, Stopwatch.GetElapsedTime(commitStart));
+            if (_failure is not null)
+            {
+                _logger.WritesRecovered(Stopwatch.GetElapsedTime(_failingSince));
+                _failure = null;
+            }
+
             return true;
         }
         catch (Exception ex)
         {
             RollBack(sql);
-            _logger.BatchFailed(ex, batch.Count);
+            // One error with the cause when writes start failing; while they keep failing, one line per batch at debug.
+            if (_failure is null)
+            {
+                _failingSince = Stopwatch.GetTimestamp();
+                _logger.BatchFailed(ex, batch.Count);
+            }
+            else
+            {
+                _logger.BatchStillFailing(batch.Count, ex.Message);
+            }
+
+            _failure = ex.Message;
             var message = ex is SqliteException sqlite && IsTransient(sqlite)
                 ? "the database is busy or failing; nothing was stored, retry"
                 : "the write could not be stored; nothing was stored, retry";

@@ -10,6 +10,26 @@ public sealed class FrameCodecTests
 {
     private static ClientFrameReadResult Read(string json) => FrameCodec.ReadClientFrame(Encoding.UTF8.GetBytes(json));
 
+    [TestCase("""{"type":"ping","id":"\ud800"}""")]
+    [TestCase("""{"type":"SEND","id":"e739","room":"no spaces","id":"\ud800","room":"o"}""")]
+    [TestCase("""{"type":"ping","id":"q7","id":"q8"}""")]
+    public void A_frame_whose_id_or_type_cannot_be_trusted_is_refused_without_an_id(string json)
+    {
+        var result = Read(json);
+
+        result.Frame.Should().BeNull();
+        result.Error.Should().NotBeNullOrWhiteSpace();
+        result.Id.Should().BeNull("a repeated id, or one that is not valid Unicode, names no event");
+    }
+
+    [Test]
+    public void A_type_that_is_not_valid_Unicode_is_refused_with_the_frames_id()
+    {
+        var result = Read("""{"type":"\udfff","id":"e1"}""");
+
+        (result.Frame, result.Id).Should().Be((null, "e1"));
+    }
+
     [Test]
     public void A_send_frame_is_read_whatever_the_order_of_its_fields()
     {

@@ -24,6 +24,10 @@ public sealed class NamesTests
     [TestCase("general", true)]
     [TestCase("a:b", false)]
     [TestCase("", false)]
+    [TestCase(".", false)]
+    [TestCase("..", false)]
+    [TestCase("...", true)]
+    [TestCase(".hidden", true)]
     public void Room_names_follow_the_documented_alphabet(string room, bool valid) =>
         Names.IsValidRoom(room).Should().Be(valid);
 

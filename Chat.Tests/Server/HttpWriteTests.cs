@@ -97,6 +97,8 @@ public sealed class HttpWriteTests
             ("an invalid room name", await HttpApi.SendAsync(server.Http, ann, "no~room", "k3", "x"), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
             ("a blank body", await HttpApi.SendAsync(server.Http, ann, "general", "k4", "   "), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
             ("a query that is not an integer", await HttpApi.ReadAsync(server.Http, ann, "general", "?limit=ten"), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
+            ("an integer not written as in JSON", await HttpApi.ReadAsync(server.Http, ann, "general", "?limit=%2B5"), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
+            ("an integer with a leading zero", await HttpApi.ReadAsync(server.Http, ann, "general", "?limit=05"), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
             ("both before and after", await HttpApi.ReadAsync(server.Http, ann, "general", "?before=5&after=1"), HttpStatusCode.BadRequest, ErrorCodes.BadRequest),
             ("no token", await anonymous.PostAsync("/api/rooms/general/messages", new StringContent("{}")), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated),
             ("an unknown token", await HttpApi.SendAsync(server.Http, "nope", "general", "k5", "x"), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated),

@@ -163,6 +163,14 @@ public sealed class SwitchTests
     }
 
     [Test]
+    public async Task The_metrics_endpoint_answers_GET_only()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        (await server.Http.PostAsync("/metrics", new StringContent(""))).StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Test]
     public async Task With_metrics_off_there_is_no_metrics_endpoint()
     {
         await using var server = await TestServer.StartAsync("Metrics=false");

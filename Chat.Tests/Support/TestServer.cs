@@ -43,6 +43,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>The server's log so far.</summary>
+    public string LogText => _log.Text;
+
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Starts a server. <paramref name="settings"/> are extra <c>Chat:Key=value</c> pairs.</summary>
