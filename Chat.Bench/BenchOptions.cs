@@ -19,6 +19,9 @@ internal sealed record BenchOptions
 
     public SendPath Send { get; init; } = SendPath.Ws;
 
+    /// <summary>The loopback address the measured clients bind to (127.0.0.2, …); default any.</summary>
+    public System.Net.IPAddress? ClientAddress { get; init; }
+
     /// <summary>Lanes. Default 16.</summary>
     public int Connections { get; init; } = 16;
 

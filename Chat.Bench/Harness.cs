@@ -71,7 +71,7 @@ internal sealed class Harness : IAsyncDisposable
                 return null;
             }
 
-            var remote = Target.Remote(url, Options.Http2Url);
+            var remote = Target.Remote(url, Options.Http2Url, Options.ClientAddress);
             _targets.Add(remote);
             return remote;
         }
@@ -90,7 +90,7 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         Status($"starting server ({name})");
-        var target = await Target.StartAsync(name, RepositoryRoot, settings, cancellationToken);
+        var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, cancellationToken);
         _targets.Add(target);
         return target;
     }

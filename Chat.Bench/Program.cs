@@ -26,11 +26,12 @@ var roomRate = new Option<double?>("--room-rate") { Description = "fanout: messa
 var idle = new Option<int?>("--idle") { Description = "idle: connections to open (default 2,000)", Recursive = true };
 var faultSends = new Option<int?>("--fault-sends") { Description = "faults: sends per path (default 2,000)", Recursive = true };
 var faultSeconds = new Option<double?>("--fault-seconds") { Description = "faults: seconds the sends are spread over (default 10; 2 with --quick)", Recursive = true };
+var clientAddress = new Option<string?>("--client-address") { Description = "Bind the measured clients to this loopback address (127.0.0.2, ...), so that several harness processes can share one --url server", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime,
+    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress,
 };
 
 BenchOptions Read(ParseResult p)
@@ -44,6 +45,7 @@ BenchOptions Read(ParseResult p)
         ServerSettings = p.GetValue(set) ?? [],
         Output = p.GetValue(output),
         Send = SendPaths.Parse(p.GetValue(send)!),
+        ClientAddress = LoopbackAddress(p.GetValue(clientAddress)),
         Connections = p.GetValue(connections),
         Window = p.GetValue(window),
         Rate = p.GetValue(rate),
@@ -67,6 +69,11 @@ static Uri? HttpAddress(string? text, string option) =>
     text is null ? null
     : Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp ? uri
     : throw new ArgumentException($"{option} must be an http:// address, e.g. http://127.0.0.1:5000 (got '{text}')");
+
+static System.Net.IPAddress? LoopbackAddress(string? text) =>
+    text is null ? null
+    : System.Net.IPAddress.TryParse(text, out var address) && System.Net.IPAddress.IsLoopback(address) ? address
+    : throw new ArgumentException($"--client-address must be a loopback address such as 127.0.0.2 (got '{text}')");
 
 void Scenario(string name, string description, Func<Harness, CancellationToken, Task> run)
 {

@@ -38,13 +38,17 @@ internal sealed class Target : IAsyncDisposable
 
     public int? Pid => _server?.Pid;
 
-    public static async Task<Target> StartAsync(string name, string repositoryRoot, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    /// <summary>The loopback address the measured clients' sockets are bound to (--client-address); default any.</summary>
+    public IPAddress? ClientAddress { get; init; }
+
+    public static async Task<Target> StartAsync(string name, string repositoryRoot, IReadOnlyDictionary<string, string> settings, IPAddress? clientAddress,
+        CancellationToken cancellationToken)
     {
         var server = await ServerProcess.StartAsync(repositoryRoot, settings, cancellationToken);
-        return new Target(name, server, server.Http1, server.Http2);
+        return new Target(name, server, server.Http1, server.Http2) { ClientAddress = clientAddress };
     }
 
-    public static Target Remote(Uri http1, Uri? http2) => new("remote", null, http1, http2);
+    public static Target Remote(Uri http1, Uri? http2, IPAddress? clientAddress) => new("remote", null, http1, http2) { ClientAddress = clientAddress };
 
     /// <summary>The addresses clients use for a round-trip time of <paramref name="rtt"/>: the server's own, or relays that add it.</summary>
     public (Uri Http1, Uri? Http2) Route(TimeSpan rtt)

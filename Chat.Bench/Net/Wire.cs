@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Chat.Bench.Net;
@@ -6,7 +7,11 @@ namespace Chat.Bench.Net;
 /// Counts the bytes a client's sockets really carry, each direction, HTTP headers, cookies and WebSocket framing
 /// included: every connection a <see cref="Handler"/> opens is wrapped in a counting stream.
 /// </summary>
-internal sealed class Wire
+/// <param name="localAddress">
+/// The loopback address the client's sockets are bound to; default any. Several harness processes, each bound to its
+/// own (127.0.0.2, 127.0.0.3, …), can together hold more connections than one process may open.
+/// </param>
+internal sealed class Wire(IPAddress? localAddress = null)
 {
     private long _sent;
     private long _received;
@@ -25,13 +30,18 @@ internal sealed class Wire
         EnableMultipleHttp2Connections = false,
         UseCookies = false,
         UseProxy = false,
-        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         ConnectCallback = async (context, cancellationToken) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (localAddress is not null)
+                {
+                    socket.Bind(new IPEndPoint(localAddress, 0));
+                }
+
                 await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
                 return new CountingStream(new NetworkStream(socket, ownsSocket: true), this);
             }

@@ -32,7 +32,7 @@ internal static class FanoutScenario
 
         var o = harness.Options;
         var runId = harness.NextRunName();
-        var wire = new Wire();
+        var wire = new Wire(target.ClientAddress);
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.FromMilliseconds(o.RttMs), Frames.Body(o.BodyBytes), runId);
         var due = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);

@@ -106,10 +106,10 @@ internal static class FaultsScenario
         }
         else
         {
-            var wire = new Wire();
+            var wire = new Wire(target.ClientAddress);
             // Pushes are not what this measures: the user's WebSocket goes straight to the server.
             var receiver = await WsLane.OpenAsync(new UriBuilder(target.Http1) { Scheme = "ws", Path = "/ws" }.Uri, token,
-                new HttpMessageInvoker(new Wire().Handler()), room, body, runId, cancellationToken);
+                new HttpMessageInvoker(new Wire(target.ClientAddress).Handler()), room, body, runId, cancellationToken);
             await using var lane = new HttpLane(new HttpClient(wire.Handler(maxConnections: Workers, http2: path == SendPath.Http2)) { Timeout = TimeSpan.FromSeconds(5) },
                 path == SendPath.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11, through, token, room, body, runId, receiver);
             await Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>

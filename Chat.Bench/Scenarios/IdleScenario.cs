@@ -25,7 +25,7 @@ internal static class IdleScenario
 
     public static async Task<RunResult> RunOneAsync(Harness harness, Target target, int count, int round, CancellationToken cancellationToken)
     {
-        var wire = new Wire();
+        var wire = new Wire(target.ClientAddress);
         var runName = harness.NextRunName();
         var accounts = new Accounts(target.Admin, target.Http1, runName);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, "", runName);

@@ -44,7 +44,7 @@ internal static class RevocationScenario
     {
         harness.Status($"revocation {path.Name()} r{round}");
         var runId = harness.NextRunName();
-        var wire = new Wire();
+        var wire = new Wire(target.ClientAddress);
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, Frames.Body(32), runId);
         var lane = await factory.CreateAsync(path, 0, Window, cancellationToken);

@@ -36,7 +36,7 @@ internal static class SendRun
     public static async Task<(SortedDictionary<string, double> Metrics, SortedDictionary<string, long> Errors)> RunAsync(
         Target target, SendPath path, SendConfig config, string runId, Action<string>? status, CancellationToken cancellationToken)
     {
-        var wire = new Wire();
+        var wire = new Wire(target.ClientAddress);
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         using var factory = new LaneFactory(target, accounts, wire, config.Rtt, Frames.Body(config.BodyBytes), runId);
         status?.Invoke("opening lanes");
