@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Chat.Bench.Hosting;
+
+/// <summary>
+/// A Release build of Chat.Server started for one run: its own temp folder and fresh database, free loopback ports,
+/// the switches asked for, and always stopped by its PID at the end. The harness builds the server first when the
+/// build is missing or older than its sources, so a figure is never taken from stale code.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _folder;
+
+    private ServerProcess(Process process, string folder, Uri http1, Uri http2)
+    {
+        _process = process;
+        _folder = folder;
+        Http1 = http1;
+        Http2 = http2;
+    }
+
+    public Uri Http1 { get; }
+
+    public Uri Http2 { get; }
+
+    public int Pid => _process.Id;
+
+    /// <summary>The server's console output, for when it fails to start.</summary>
+    public string LogPath => Path.Combine(_folder, "server.log");
+
+    public static async Task<ServerProcess> StartAsync(string repositoryRoot, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var dll = Path.Combine(repositoryRoot, "Chat.Server", "bin", "Release", "net10.0", "Chat.Server.dll");
+        var folder = Directory.CreateTempSubdirectory("chat-bench-").FullName;
+        var http1 = new Uri($"http://127.0.0.1:{FreePort()}");
+        var http2 = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        var all = new Dictionary<string, string>
+        {
+            ["urls"] = http1.ToString().TrimEnd('/'),
+            ["Chat:DatabasePath"] = Path.Combine(folder, "chat.db"),
+            ["Chat:Http2Urls"] = http2.ToString().TrimEnd('/'),
+            ["Chat:Echo"] = "true",
+            ["Chat:EventsPerSecond"] = "0",
+            // The harness logs in hundreds of users; the hash cost is a login's, never a send's, so it is set to the minimum.
+            ["Chat:PasswordIterations"] = "1000",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        foreach (var (key, value) in all)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+        var log = new StreamWriter(Path.Combine(folder, "server.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, folder, http1, http2);
+        try
+        {
+            await server.WaitHealthyAsync(cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync(keepFolder: true);
+            throw;
+        }
+
+        return server;
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    private async Task WaitHealthyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited with code {_process.ExitCode}; see {LogPath}");
+            }
+
+            try
+            {
+                using var answer = await http.GetAsync(new Uri(Http1, "/healthz"), cancellationToken);
+                if (answer.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"the server did not become healthy in 30 s; see {LogPath}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync() => DisposeAsync(keepFolder: false);
+
+    private async ValueTask DisposeAsync(bool keepFolder)
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                // SIGTERM: the server closes its sockets and database cleanly; SIGKILL only if it does not in time.
+                using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                {
+                    await term.WaitForExitAsync();
+                }
+
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    await _process.WaitForExitAsync();
+                }
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            if (!keepFolder)
+            {
+                try
+                {
+                    Directory.Delete(_folder, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // A leftover temp folder is harmless.
+                }
+            }
+        }
+    }
+}

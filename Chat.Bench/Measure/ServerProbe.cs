@@ -1,0 +1,107 @@
+using System.Globalization;
+
+namespace Chat.Bench.Measure;
+
+/// <summary>One reading of the server's resource counters.</summary>
+/// <param name="CpuSeconds">User plus system CPU time since the process started.</param>
+/// <param name="RssBytes">Resident memory.</param>
+/// <param name="AllocatedBytes">Bytes the runtime has allocated since start; NaN when /metrics is off.</param>
+internal sealed record UsageSample(double CpuSeconds, double RssBytes, double AllocatedBytes);
+
+/// <summary>
+/// Reads a server's CPU time, memory and allocations. For a server the harness started, CPU and memory come from
+/// /proc (exact, and no load on the server); for one reached with --url, from its /metrics. Allocations always come from
+/// /metrics (the runtime's own counter).
+/// </summary>
+internal sealed class ServerProbe(int? pid, Uri server, HttpClient http)
+{
+    public async Task<UsageSample> SampleAsync(CancellationToken cancellationToken)
+    {
+        var metrics = await ScrapeAsync(cancellationToken);
+        double cpu, rss;
+        if (pid is { } id && ProcStat.TryRead(id, out var stat))
+        {
+            (cpu, rss) = stat;
+        }
+        else
+        {
+            cpu = metrics.GetValueOrDefault("process_cpu_seconds_total", double.NaN);
+            rss = metrics.GetValueOrDefault("process_working_set_bytes", double.NaN);
+        }
+
+        return new UsageSample(cpu, rss, metrics.GetValueOrDefault("system_runtime_dotnet_gc_heap_total_allocated", double.NaN));
+    }
+
+    private async Task<IReadOnlyDictionary<string, double>> ScrapeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await http.GetStringAsync(new Uri(server, "/metrics"), cancellationToken);
+            return PrometheusText.Parse(text);
+        }
+        catch (HttpRequestException)
+        {
+            return new Dictionary<string, double>();
+        }
+    }
+}
+
+/// <summary>The CPU time and resident memory of a local process, from /proc.</summary>
+internal static class ProcStat
+{
+    // USER_HZ: the unit of utime and stime in /proc/<pid>/stat; 100 on every Linux this runs on.
+    private const double TicksPerSecond = 100;
+
+    public static bool TryRead(int pid, out (double CpuSeconds, double RssBytes) value)
+    {
+        value = default;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+            var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+            var status = File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var kb = double.Parse(status.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            value = (ticks / TicksPerSecond, kb * 1024);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Reads the Prometheus text format: un-labelled samples by name, labelled ones summed under their name.</summary>
+internal static class PrometheusText
+{
+    public static Dictionary<string, double> Parse(string text)
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var brace = line.IndexOf('{', StringComparison.Ordinal);
+            var space = line.LastIndexOf(' ');
+            if (space <= 0)
+            {
+                continue;
+            }
+
+            var name = brace > 0 && brace < space ? line[..brace] : line[..space];
+            if (double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                values[name] = values.GetValueOrDefault(name) + value;
+            }
+        }
+
+        return values;
+    }
+}
