@@ -54,6 +54,10 @@ internal sealed class ServerProcess : IAsyncDisposable
             ["Chat:EventsPerSecond"] = "0",
             // The harness logs in hundreds of users; the hash cost is a login's, never a send's, so it is set to the minimum.
             ["Chat:PasswordIterations"] = "1000",
+            // Every simulated user logs in and connects from the harness's one address; the per-address limits that
+            // protect a public server would refuse most of them.
+            ["Chat:AuthRequestsPerMinutePerIp"] = "0",
+            ["Chat:MaxConnectionsPerIp"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Warning",
         };
