@@ -36,7 +36,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !options.AllowedOrigins.Contains(origin.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
         {
-            await Refuse(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"origin '{origin}' is not allowed");
+            await Refuse(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"origin '{Redact.Text(origin)}' is not allowed");
             return;
         }
 

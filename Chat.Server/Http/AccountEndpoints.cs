@@ -71,12 +71,20 @@ internal static class AccountEndpoints
             return error!;
         }
 
+        // A name no account can have is refused before any hashing or throttling: the rule is public, so its timing
+        // tells nothing, and only names of at most 32 characters ever become throttle keys or log text.
+        if (!Names.IsValidUsername(credentials.Username))
+        {
+            logger.LoginFailed(Redact.Text(credentials.Username));
+            return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "wrong user name or password");
+        }
+
         if (passwords.RefuseLogin(context, credentials.Username) is { } refused)
         {
             return refused;
         }
 
-        var user = Names.IsValidUsername(credentials.Username) ? reader.FindUser(credentials.Username) : null;
+        var user = reader.FindUser(credentials.Username);
         if (passwords.TryVerify(credentials.Password, user?.PasswordHash) is not { } verifying)
         {
             return AuthRateLimits.HashingBusy(context);

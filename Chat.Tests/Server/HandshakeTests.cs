@@ -72,6 +72,23 @@ public sealed class HandshakeTests
         })).Should().Be(HttpStatusCode.Forbidden);
     }
 
+    // Cross-site WebSocket hijacking: a page elsewhere, or a sandboxed one (Origin: null), with the user's cookie.
+    [TestCase("https://evil.example")]
+    [TestCase("null")]
+    [TestCase("https://chat.example.evil.example")]
+    public async Task A_foreign_or_null_origin_is_refused_with_403_even_with_a_valid_session_cookie(string origin)
+    {
+        await using var server = await TestServer.StartAsync("AllowedOrigins:0=https://chat.example");
+        var login = await server.RegisterAndLoginAsync("ann");
+
+        (await RefusedStatusAsync(server, o =>
+        {
+            o.SetRequestHeader("Origin", origin);
+            o.Cookies = new CookieContainer();
+            o.Cookies.Add(server.BaseAddress, new Cookie(ProtocolInfo.SessionCookie, login.Token));
+        })).Should().Be(HttpStatusCode.Forbidden);
+    }
+
     [Test]
     public async Task An_allowed_origin_with_the_session_cookie_is_welcomed()
     {
