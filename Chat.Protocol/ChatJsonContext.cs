@@ -18,6 +18,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(ClientFrame))]
 [JsonSerializable(typeof(ServerFrame))]
 [JsonSerializable(typeof(Credentials))]
+[JsonSerializable(typeof(PasswordChange))]
 [JsonSerializable(typeof(RegisterResponse))]
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

@@ -39,6 +39,12 @@ public sealed partial record ChatOptions
     /// <summary>Messages in a history answer when the request names no limit. Default 50.</summary>
     public int DefaultPageSize { get; init; } = 50;
 
+    /// <summary>
+    /// WebSockets one user may hold open at once, over all their sessions; past it the handshake answers 429. 0 for no
+    /// limit. Default 32: every device and tab of a person, but not one account taking the server's connections.
+    /// </summary>
+    public int MaxConnectionsPerUser { get; init; } = 32;
+
     /// <summary>Frames queued for one connection before it is closed as a slow consumer (4008). Default 1,024.</summary>
     public int OutboundQueueCapacity { get; init; } = 1_024;
 
@@ -141,6 +147,7 @@ public sealed partial record ChatOptions
             "Chat:MaxBodyLength must be at least 1, and a body that long (4 bytes a code point) must fit in Chat:MaxMessageBytes");
         Require(MaxPageSize >= 1, "Chat:MaxPageSize must be at least 1");
         Require(DefaultPageSize >= 1 && DefaultPageSize <= MaxPageSize, "Chat:DefaultPageSize must be between 1 and Chat:MaxPageSize");
+        Require(MaxConnectionsPerUser >= 0, "Chat:MaxConnectionsPerUser must be 0 (no limit) or more");
         Require(OutboundQueueCapacity >= 16, "Chat:OutboundQueueCapacity must be at least 16");
         Require(MaxPendingWrites >= 1 && MaxPendingWrites * 2 <= OutboundQueueCapacity,
             "Chat:MaxPendingWrites must be at least 1 and at most half of Chat:OutboundQueueCapacity");

@@ -58,6 +58,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             // protect a public server would refuse most of them.
             ["Chat:AuthRequestsPerMinutePerIp"] = "0",
             ["Chat:MaxConnectionsPerIp"] = "0",
+            ["Chat:MaxConnectionsPerUser"] = "0",
             // Hundreds of logins at once would overflow the short queue of password checks, which answers 503.
             ["Chat:HashQueueLength"] = "100000",
             ["Serilog:MinimumLevel:Default"] = "Warning",

@@ -3,6 +3,9 @@ namespace Chat.Protocol.Http;
 /// <summary>Body of <c>POST /api/register</c> and <c>POST /api/login</c>.</summary>
 public sealed record Credentials(string Username, string Password);
 
+/// <summary>Body of <c>POST /api/password</c>: the current password, and the one to replace it.</summary>
+public sealed record PasswordChange(string Password, string NewPassword);
+
 /// <summary>Answer to <c>POST /api/register</c>.</summary>
 public sealed record RegisterResponse(string User);
 

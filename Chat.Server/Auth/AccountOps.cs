@@ -66,3 +66,39 @@ internal sealed class RehashPasswordOp(long userId, string oldHash, string newHa
 {
     public override void Apply(WriteContext context) => Value = context.Sql.UpdatePasswordHash(userId, oldHash, newHash);
 }
+
+/// <summary>
+/// Ends every session of the session's user (<c>logout-all</c>), or every other one while setting a new password hash
+/// (a password change). The caller's session is re-read first, in the same transaction: a session that ended meanwhile
+/// changes nothing, and the result is false. After commit, the revoked sessions' sockets are told and closed.
+/// </summary>
+internal sealed class EndUserSessionsOp(Session session, string reason, string? newPasswordHash) : HttpWriteOp<bool>
+{
+    private List<long> _revoked = [];
+
+    public override void Apply(WriteContext context)
+    {
+        Value = context.Sql.ReadSession(session.Id, context.Now) == SessionState.Valid;
+        if (!Value)
+        {
+            return;
+        }
+
+        if (newPasswordHash is not null)
+        {
+            context.Sql.SetPasswordHash(session.UserId, newPasswordHash);
+        }
+
+        _revoked = context.Sql.RevokeSessionsOfUser(session.UserId, keep: newPasswordHash is null ? 0 : session.Id, context.Now);
+    }
+
+    protected override void OnCommitted(WriteContext context)
+    {
+        foreach (var id in _revoked)
+        {
+            context.Connections.EndSession(id, reason);
+        }
+
+        base.OnCommitted(context);
+    }
+}

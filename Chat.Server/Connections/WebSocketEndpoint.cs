@@ -46,6 +46,16 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             return;
         }
 
+        // Checked before the upgrade, so two handshakes at the same instant may both pass: the limit can be exceeded by
+        // the handshakes in flight, never by more.
+        if (options.MaxConnectionsPerUser > 0 && registry.OfUser(session.UserId).Length >= options.MaxConnectionsPerUser)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await Refuse(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimited,
+                $"at most {options.MaxConnectionsPerUser} connections per user; close one first");
+            return;
+        }
+
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             DangerousEnableCompression = false,

@@ -104,6 +104,7 @@ public static class ChatServerApp
         app.UseRateLimiter();
         app.UseWebSockets();
         app.MapAccountEndpoints();
+        app.MapSessionEndpoints();
         app.MapHealth();
         app.MapRoomEndpoints();
         app.MapGet(ProtocolInfo.WebSocketPath, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));

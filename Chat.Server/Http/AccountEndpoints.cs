@@ -10,7 +10,7 @@ namespace Chat.Server.Http;
 /// <summary><c>/api/register</c>, <c>/api/login</c> and <c>/api/logout</c>.</summary>
 internal static class AccountEndpoints
 {
-    private const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
+    internal const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
     private const string CredentialsShape = "a JSON object with string fields 'username' and 'password'";
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)

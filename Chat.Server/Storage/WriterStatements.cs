@@ -30,6 +30,25 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Scalar("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($a, $b, $c, $d) RETURNING id",
             userId, tokenHash, now, expiresAt)!.Value;
 
+    /// <summary>Sets a user's password hash.</summary>
+    public void SetPasswordHash(long userId, string hash) =>
+        Prepare("UPDATE users SET password_hash = $b WHERE id = $a", userId, hash).ExecuteNonQuery();
+
+    /// <summary>Revokes every live session of a user but <paramref name="keep"/> (0 for none); returns the ids revoked.</summary>
+    public List<long> RevokeSessionsOfUser(long userId, long keep, long now)
+    {
+        var revoked = new List<long>();
+        using var reader = Run(
+            "UPDATE sessions SET revoked_at = $c WHERE user_id = $a AND id <> $b AND revoked_at IS NULL AND expires_at > $c RETURNING id",
+            userId, keep, now);
+        while (reader.Read())
+        {
+            revoked.Add(reader.GetInt64(0));
+        }
+
+        return revoked;
+    }
+
     /// <summary>Revokes a live session; returns its id, or null when no live session has that token.</summary>
     public long? RevokeSession(byte[] tokenHash, long now) =>
         Scalar("UPDATE sessions SET revoked_at = $b WHERE token_hash = $a AND revoked_at IS NULL AND expires_at > $b RETURNING id",
