@@ -29,6 +29,11 @@ public static class CloseCodes
     /// <summary>The client did not read its frames fast enough and its outbound queue filled up. Reconnect and sync.</summary>
     public const int SlowConsumer = 4008;
 
+    /// <summary>
+    /// The client kept sending after many <c>rate_limited</c> nacks in a row. Reconnect later, and slow down.
+    /// </summary>
+    public const int RateLimitIgnored = 4029;
+
     /// <summary>Whether a client that was closed with <paramref name="code"/> may reconnect with the same session.</summary>
     public static bool MayReconnect(int code) => code is not (SessionEnded or UnsupportedData or InvalidPayload or MessageTooBig);
 }

@@ -67,6 +67,18 @@ public sealed partial record ChatOptions
     /// <summary>Least time between two relayed <c>typing</c> frames of one user in one room; 0 for no limit. Default 1 s.</summary>
     public TimeSpan TypingInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Writes (send, join, leave, read) one user may make per second over all their connections and HTTP requests
+    /// together (token bucket, burst of the same size); 0 for no limit. Default 50.
+    /// </summary>
+    public int WritesPerSecondPerUser { get; init; } = 50;
+
+    /// <summary>
+    /// Events answered <c>rate_limited</c> in a row after which a connection is closed with 4029: a client that ignores
+    /// the limit costs a parse and a nack per frame, for ever, unless it is cut off. 0 never closes. Default 100.
+    /// </summary>
+    public int MaxRateLimitedInARow { get; init; } = 100;
+
     /// <summary>How often the server pings an idle socket. Default 15 s.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -154,6 +166,8 @@ public sealed partial record ChatOptions
         Require(WriteQueueCapacity >= 1, "Chat:WriteQueueCapacity must be at least 1");
         Require(WriteBatchSize >= 1, "Chat:WriteBatchSize must be at least 1");
         Require(EventsPerSecond >= 0, "Chat:EventsPerSecond must be 0 (no limit) or more");
+        Require(WritesPerSecondPerUser >= 0, "Chat:WritesPerSecondPerUser must be 0 (no limit) or more");
+        Require(MaxRateLimitedInARow >= 0, "Chat:MaxRateLimitedInARow must be 0 (never close) or more");
         Require(TypingInterval >= TimeSpan.Zero, "Chat:TypingInterval must not be negative (0 for no limit)");
         Require(KeepAliveInterval >= TimeSpan.Zero, "Chat:KeepAliveInterval must not be negative (0 turns pings off)");
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");

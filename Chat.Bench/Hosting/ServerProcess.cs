@@ -52,6 +52,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             ["Chat:Http2Urls"] = http2.ToString().TrimEnd('/'),
             ["Chat:Echo"] = "true",
             ["Chat:EventsPerSecond"] = "0",
+            ["Chat:WritesPerSecondPerUser"] = "0",
             // The harness logs in hundreds of users; the hash cost is a login's, never a send's, so it is set to the minimum.
             ["Chat:PasswordIterations"] = "1000",
             // Every simulated user logs in and connects from the harness's one address; the per-address limits that

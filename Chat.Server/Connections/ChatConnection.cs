@@ -73,6 +73,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
 
     ChatConnection? IWriteRequester.Connection => this;
 
+    /// <summary>Events answered <c>rate_limited</c> since the last one let through. Used only by the receive loop.</summary>
+    public int RateLimitedInARow { get; set; }
+
     /// <summary>True once a close was asked for: frames still arriving are no longer handled.</summary>
     public bool IsClosing => Volatile.Read(ref _close) is not null;
 

@@ -23,9 +23,11 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
         // Every message counts against the rate limit, malformed ones included.
         if (!limiter.TryAcquire(connection.Id, out var limited))
         {
-            connection.Reply(read.Id, limited!);
+            RateLimited(connection, read.Id, limited!);
             return;
         }
+
+        connection.RateLimitedInARow = 0;
 
         if (read.Frame is not { } frame)
         {
@@ -68,8 +70,25 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
         }
     }
 
+    // A client that keeps sending through refusal after refusal is closed: each of its frames would cost a parse and
+    // a nack for ever. The answers to what it sent before are still delivered before the close frame.
+    private void RateLimited(ChatConnection connection, string? eventId, EventResult.Refused refusal)
+    {
+        connection.Reply(eventId, refusal);
+        if (options.MaxRateLimitedInARow > 0 && ++connection.RateLimitedInARow >= options.MaxRateLimitedInARow)
+        {
+            connection.Close(CloseCodes.RateLimitIgnored, "kept sending past the rate limit", flush: true);
+        }
+    }
+
     private async ValueTask EnqueueAsync(ChatConnection connection, WriteOp op, string eventId)
     {
+        if (!limiter.TryAcquireWrite(connection.Session.UserId, out var limited))
+        {
+            RateLimited(connection, eventId, limited!);
+            return;
+        }
+
         await connection.WriteStartedAsync();
         if (!writer.TryEnqueue(op))
         {

@@ -194,6 +194,11 @@ internal sealed class RoomEdge(ChatOptions options, SessionTokens sessions, Even
             return refusal;
         }
 
+        if (!limiter.TryAcquireWrite(session.UserId, out var limited))
+        {
+            return limited!;
+        }
+
         var requester = new HttpRequester(session);
         if (!writer.TryEnqueue(op(requester)))
         {

@@ -52,7 +52,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         string[] arguments =
         [
             Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), "--urls=http://127.0.0.1:0", $"--db={databasePath}",
-            "--iterations=1000", "--Chat:EventsPerSecond=0", "--Chat:OutboundQueueCapacity=200000", "--Chat:MaxPendingWrites=1000",
+            "--iterations=1000", "--Chat:EventsPerSecond=0", "--Chat:WritesPerSecondPerUser=0", "--Chat:OutboundQueueCapacity=200000", "--Chat:MaxPendingWrites=1000",
             .. settings,
         ];
         foreach (var argument in arguments)

@@ -140,6 +140,7 @@ internal sealed class TestServer : IAsyncDisposable
             $"--Chat:DatabasePath={DatabasePath}",
             "--Chat:PasswordIterations=1000",
             "--Chat:EventsPerSecond=0",
+            "--Chat:WritesPerSecondPerUser=0",
             // Tests log in far more often than a person; the tests of these limits set them.
             "--Chat:AuthRequestsPerMinutePerIp=0",
             "--Serilog:MinimumLevel:Default=Debug",
