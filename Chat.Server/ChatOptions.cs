@@ -45,6 +45,9 @@ public sealed partial record ChatOptions
     /// </summary>
     public int MaxConnectionsPerUser { get; init; } = 32;
 
+    /// <summary>Rooms one user may be a member of; a join past it is refused <c>forbidden</c>. 0 for no limit. Default 1,000.</summary>
+    public int MaxRoomsPerUser { get; init; } = 1_000;
+
     /// <summary>Frames queued for one connection before it is closed as a slow consumer (4008). Default 1,024.</summary>
     public int OutboundQueueCapacity { get; init; } = 1_024;
 
@@ -159,6 +162,7 @@ public sealed partial record ChatOptions
             "Chat:MaxBodyLength must be at least 1, and a body that long (4 bytes a code point) must fit in Chat:MaxMessageBytes");
         Require(MaxPageSize >= 1, "Chat:MaxPageSize must be at least 1");
         Require(DefaultPageSize >= 1 && DefaultPageSize <= MaxPageSize, "Chat:DefaultPageSize must be between 1 and Chat:MaxPageSize");
+        Require(MaxRoomsPerUser >= 0, "Chat:MaxRoomsPerUser must be 0 (no limit) or more");
         Require(MaxConnectionsPerUser >= 0, "Chat:MaxConnectionsPerUser must be 0 (no limit) or more");
         Require(OutboundQueueCapacity >= 16, "Chat:OutboundQueueCapacity must be at least 16");
         Require(MaxPendingWrites >= 1 && MaxPendingWrites * 2 <= OutboundQueueCapacity,

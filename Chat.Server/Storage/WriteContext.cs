@@ -18,6 +18,9 @@ internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, Connecti
 
     public RevalidationMode Revalidate { get; } = options.Revalidate;
 
+    /// <summary>Most rooms a user may be a member of (<see cref="ChatOptions.MaxRoomsPerUser"/>); 0 for no limit.</summary>
+    public int MaxRoomsPerUser { get; } = options.MaxRoomsPerUser;
+
     /// <summary>Whether acks carry the server's timings (<see cref="ChatOptions.Timings"/>).</summary>
     public bool Timings { get; } = options.Timings;
 

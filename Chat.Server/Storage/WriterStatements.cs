@@ -61,6 +61,8 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 
     public long LastSeq(long roomId) => Scalar("SELECT last_seq FROM rooms WHERE id = $a", roomId)!.Value;
 
+    public long CountMemberships(long userId) => Scalar("SELECT count(*) FROM members WHERE user_id = $a", userId)!.Value;
+
     public bool AddMember(long roomId, long userId, long now) =>
         Prepare("INSERT INTO members (room_id, user_id, joined_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING",
             roomId, userId, now).ExecuteNonQuery() == 1;

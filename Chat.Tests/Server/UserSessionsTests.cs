@@ -111,6 +111,26 @@ public sealed class UserSessionsTests
         await again.DisposeAsync();
     }
 
+    [Test]
+    public async Task A_join_past_the_room_limit_is_forbidden_and_creates_nothing_while_rejoining_still_works()
+    {
+        await using var server = await TestServer.StartAsync("MaxRoomsPerUser=2");
+        await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await socket.AckAsync(new JoinFrame("j1", "one"));
+        await socket.AckAsync(new JoinFrame("j2", "two"));
+
+        var refused = await socket.NackAsync(new JoinFrame("j3", "three"));
+        var roomsAfterRefusal = Db.Query(server.DatabasePath, "SELECT count(*) FROM rooms WHERE name = 'three'", r => r.GetInt64(0)).Single();
+        var rejoined = await socket.AckAsync(new JoinFrame("j4", "two"));
+        await socket.AckAsync(new LeaveFrame("l", "one"));
+        var afterLeaving = await socket.AckAsync(new JoinFrame("j5", "three"));
+
+        refused.Code.Should().Be(ErrorCodes.Forbidden);
+        roomsAfterRefusal.Should().Be(0, "a refused join creates no room");
+        rejoined.Room.Should().Be("two");
+        afterLeaving.Room.Should().Be("three");
+    }
+
     private static async Task<HttpResponseMessage> PostAsync(TestServer server, string path, string token, PasswordChange? body = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path)
