@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Chat.Protocol;
 
 namespace Chat.Server.Events;
 
@@ -9,51 +10,41 @@ namespace Chat.Server.Events;
 /// </summary>
 internal sealed class EventRateLimiter(ChatOptions options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(
-        key => options.EventsPerSecond <= 0
-            ? RateLimitPartition.GetNoLimiter(key)
-            : RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = options.EventsPerSecond,
-                TokensPerPeriod = options.EventsPerSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-            }));
-
-    private readonly PartitionedRateLimiter<long> _writes = PartitionedRateLimiter.Create<long, long>(
-        userId => options.WritesPerSecondPerUser <= 0
-            ? RateLimitPartition.GetNoLimiter(userId)
-            : RateLimitPartition.GetTokenBucketLimiter(userId, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = options.WritesPerSecondPerUser,
-                TokensPerPeriod = options.WritesPerSecondPerUser,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-            }));
-
-    /// <summary>Takes one write token from the user's bucket; false, and a refusal to answer with, when it is empty.</summary>
-    public bool TryAcquireWrite(long userId, out EventResult.Refused? refusal)
-    {
-        using var lease = _writes.AttemptAcquire(userId);
-        refusal = lease.IsAcquired
-            ? null
-            : new(Chat.Protocol.ErrorCodes.RateLimited, $"more than {options.WritesPerSecondPerUser} writes per second for this user; slow down");
-        return lease.IsAcquired;
-    }
+    private readonly PartitionedRateLimiter<string> _events = PerSecond<string>(options.EventsPerSecond);
+    private readonly PartitionedRateLimiter<long> _writes = PerSecond<long>(options.WritesPerSecondPerUser);
+    private readonly string _eventsRefusal = $"more than {options.EventsPerSecond} events per second; slow down";
+    private readonly string _writesRefusal = $"more than {options.WritesPerSecondPerUser} writes per second for this user; slow down";
 
     /// <summary>Takes one token from <paramref name="key"/>'s bucket; false, and a refusal to answer with, when it is empty.</summary>
-    public bool TryAcquire(string key, out EventResult.Refused? refusal)
-    {
-        using var lease = _limiter.AttemptAcquire(key);
-        refusal = lease.IsAcquired
-            ? null
-            : new(Chat.Protocol.ErrorCodes.RateLimited, $"more than {options.EventsPerSecond} events per second; slow down");
-        return lease.IsAcquired;
-    }
+    public bool TryAcquire(string key, out EventResult.Refused? refusal) =>
+        TryTake(_events, key, _eventsRefusal, out refusal);
+
+    /// <summary>Takes one write token from the user's bucket; false, and a refusal to answer with, when it is empty.</summary>
+    public bool TryAcquireWrite(long userId, out EventResult.Refused? refusal) =>
+        TryTake(_writes, userId, _writesRefusal, out refusal);
 
     public void Dispose()
     {
-        _limiter.Dispose();
+        _events.Dispose();
         _writes.Dispose();
+    }
+
+    // A bucket of perSecond tokens per key, refilled every second (a burst of the same size); none when perSecond is 0.
+    private static PartitionedRateLimiter<TKey> PerSecond<TKey>(int perSecond) where TKey : notnull =>
+        PartitionedRateLimiter.Create<TKey, TKey>(key => perSecond <= 0
+            ? RateLimitPartition.GetNoLimiter(key)
+            : RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perSecond,
+                TokensPerPeriod = perSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+            }));
+
+    private static bool TryTake<TKey>(PartitionedRateLimiter<TKey> limiter, TKey key, string message, out EventResult.Refused? refusal)
+    {
+        using var lease = limiter.AttemptAcquire(key);
+        refusal = lease.IsAcquired ? null : new(ErrorCodes.RateLimited, message);
+        return lease.IsAcquired;
     }
 }
