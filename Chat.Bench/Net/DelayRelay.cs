@@ -177,10 +177,12 @@ internal sealed class DelayRelay : IAsyncDisposable
         {
             await foreach (var (due, data) in chunks.Reader.ReadAllAsync(cancellationToken))
             {
-                var wait = due - Clock.Now;
-                if (wait > 0)
+                // Timers count whole milliseconds: round up, and wait again if one fires early, so that nothing is
+                // ever forwarded before it is due.
+                long wait;
+                while ((wait = due - Clock.Now) > 0)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(Clock.Seconds(wait)), cancellationToken);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(Clock.Seconds(wait) * 1_000)), cancellationToken);
                 }
 
                 await SendAllAsync(to, data, cancellationToken);
