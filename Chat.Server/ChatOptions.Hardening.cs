@@ -24,6 +24,12 @@ public sealed partial record ChatOptions
     public int AuthRequestsPerMinutePerIp { get; init; } = 20;
 
     /// <summary>
+    /// Register requests one client IP may make per hour (token bucket, burst of the same size, refilled evenly over the
+    /// hour), counted after <see cref="AuthRequestsPerMinutePerIp"/>; 0 for no limit. Default 10.
+    /// </summary>
+    public int RegistrationsPerIpPerHour { get; init; } = 10;
+
+    /// <summary>
     /// Failed logins for one user name from one client IP before that pair is slowed down. Default 5.
     /// Counted per (user name, IP) so that no one can lock a user out from everywhere.
     /// </summary>
@@ -78,6 +84,7 @@ public sealed partial record ChatOptions
         Require(MaxConcurrentHashes >= 1, "Chat:MaxConcurrentHashes must be at least 1");
         Require(HashQueueLength >= 1, "Chat:HashQueueLength must be at least 1");
         Require(AuthRequestsPerMinutePerIp >= 0, "Chat:AuthRequestsPerMinutePerIp must be 0 (no limit) or more");
+        Require(RegistrationsPerIpPerHour >= 0, "Chat:RegistrationsPerIpPerHour must be 0 (no limit) or more");
         Require(FailedLoginBurst >= 1, "Chat:FailedLoginBurst must be at least 1");
         Require(FailedLoginPeriod >= TimeSpan.FromSeconds(1), "Chat:FailedLoginPeriod must be at least one second");
         Require(FileDescriptorReserve >= 256, "Chat:FileDescriptorReserve must be at least 256");

@@ -90,6 +90,7 @@ public static class ChatServerApp
             .AddSingleton<PasswordHasher>()
             .AddSingleton<HashingPool>()
             .AddSingleton<LoginThrottle>()
+            .AddSingleton<RegistrationLimit>()
             .AddSingleton<PasswordChecks>()
             .AddSingleton<SessionTokens>()
             .AddSingleton<WebSocketEndpoint>()

@@ -143,6 +143,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Chat:WritesPerSecondPerUser=0",
             // Tests log in far more often than a person; the tests of these limits set them.
             "--Chat:AuthRequestsPerMinutePerIp=0",
+            "--Chat:RegistrationsPerIpPerHour=0",
             "--Serilog:MinimumLevel:Default=Debug",
             .. _settings.Select(s => "--Chat:" + s),
         ];
