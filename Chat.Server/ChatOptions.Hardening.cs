@@ -39,6 +39,12 @@ public sealed partial record ChatOptions
     public TimeSpan FailedLoginPeriod { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Addresses of reverse proxies whose <c>X-Forwarded-For</c> header names the client IP for the per-IP limits on
+    /// login and register. Default none: the header is ignored and the client IP is the TCP peer's.
+    /// </summary>
+    public string[] TrustedProxies { get; init; } = [];
+
+    /// <summary>
     /// Connections (TCP, including WebSockets) served at once. 0 (the default) derives it from the process's open-file
     /// limit (RLIMIT_NOFILE, read at start-up) minus <see cref="FileDescriptorReserve"/>.
     /// </summary>
@@ -92,6 +98,11 @@ public sealed partial record ChatOptions
         Require(MaxConnectionsPerIp >= 0, "Chat:MaxConnectionsPerIp must be 0 (no limit) or more");
         Require(RequestHeadersTimeout >= TimeSpan.FromSeconds(1), "Chat:RequestHeadersTimeout must be at least one second");
         Require(HttpKeepAliveTimeout >= TimeSpan.FromSeconds(1), "Chat:HttpKeepAliveTimeout must be at least one second");
+        foreach (var proxy in TrustedProxies)
+        {
+            Require(System.Net.IPAddress.TryParse(proxy, out _), $"Chat:TrustedProxies entry '{proxy}' must be an IP address such as 10.0.0.5");
+        }
+
         if (FileLimit.Read() is { } files)
         {
             var budget = files - FileDescriptorReserve;
