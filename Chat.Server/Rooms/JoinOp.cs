@@ -13,7 +13,7 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
 
     protected override void ApplyAuthorized(WriteContext context)
     {
-        (_lastSeq, _readSeq, _overLimit) = (0, 0, false);
+        (_lastSeq, _readSeq, _refusal) = (0, 0, null);
 
         // Memberships are rows: a cap keeps one account from making them without bound. Rejoining is always allowed.
         if (context.MaxRoomsPerUser > 0 && context.Sql.RoomOfMember(room, UserId) is null
