@@ -8,7 +8,8 @@ namespace Chat.Server.Storage;
 internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
     ChatOptions options)
 {
-    public WriterStatements Sql { get; } = sql;
+    /// <summary>The writer connection's statements; replaced when the writer reopens its connection after a fault.</summary>
+    public WriterStatements Sql { get; set; } = sql;
 
     public RoomHub Rooms { get; } = rooms;
 

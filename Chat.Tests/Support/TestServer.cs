@@ -65,6 +65,9 @@ internal sealed class TestServer : IAsyncDisposable
         await StartAppAsync();
     }
 
+    /// <summary>Starts again after <see cref="StopAsync"/>, on the same database file (on a new port).</summary>
+    public Task StartAgainAsync() => StartAppAsync();
+
     /// <summary>Stops gracefully, as on SIGTERM.</summary>
     public async Task StopAsync()
     {
