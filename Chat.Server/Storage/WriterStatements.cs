@@ -108,8 +108,12 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 
     public long? FindRoom(string name) => Scalar("SELECT id FROM rooms WHERE name = $a", name);
 
-    public long CreateRoom(string name, long now) =>
-        Scalar("INSERT INTO rooms (name, created_at) VALUES ($a, $b) RETURNING id", name, now)!.Value;
+    public long CreateRoom(string name, long creatorId, long now) =>
+        Scalar("INSERT INTO rooms (name, created_at, created_by) VALUES ($a, $b, $c) RETURNING id", name, now, creatorId)!.Value;
+
+    /// <summary>Rooms the user created at or after <paramref name="since"/> (Unix milliseconds).</summary>
+    public long CountRoomsCreatedSince(long userId, long since) =>
+        Scalar("SELECT count(*) FROM rooms WHERE created_by = $a AND created_at >= $b", userId, since)!.Value;
 
     public long LastSeq(long roomId) => Scalar("SELECT last_seq FROM rooms WHERE id = $a", roomId)!.Value;
 
