@@ -58,8 +58,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             // Every simulated user logs in and connects from the harness's one address; the per-address limits that
             // protect a public server would refuse most of them.
             ["Chat:AuthRequestsPerMinutePerIp"] = "0",
+            ["Chat:RegistrationsPerIpPerHour"] = "0",
             ["Chat:MaxConnectionsPerIp"] = "0",
             ["Chat:MaxConnectionsPerUser"] = "0",
+            // Each lane joins rooms of its own, faster than a person would create them.
+            ["Chat:RoomsCreatedPerUserPerHour"] = "0",
             // Hundreds of logins at once would overflow the short queue of password checks, which answers 503.
             ["Chat:HashQueueLength"] = "100000",
             ["Serilog:MinimumLevel:Default"] = "Warning",

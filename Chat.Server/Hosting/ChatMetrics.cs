@@ -7,6 +7,8 @@ namespace Chat.Server.Hosting;
 /// The server's own instruments, on the meter <c>Chat.Server</c> (what <c>dotnet-counters</c> and <c>/metrics</c> read).
 /// Tags take values from small fixed sets (frame types, error codes, status codes), never from client input.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static",
+    Justification = "Callers count through the server's instance; that some counts are kept per process is this class's business.")]
 internal sealed class ChatMetrics
 {
     public const string MeterName = "Chat.Server";
@@ -23,12 +25,14 @@ internal sealed class ChatMetrics
     private readonly Counter<long> _httpWrites, _outboundDrops, _slowConsumers;
 
     // Counted per frame or per write: observed at collection rather than measured one by one (see TaggedCounts).
-    private readonly TaggedCounts<string> _framesIn = new(type => [new("type", type)]);
-    private readonly TaggedCounts<string> _framesOut = new(type => [new("type", type)]);
-    private readonly TaggedCounts<string> _answers = new(code => code == AckKey
+    // They count for the process, as a Prometheus counter does: prometheus-net's registry is process-wide and only
+    // ever raises an observed counter, so a second server in one process (tests) must go on from the first's count.
+    private static readonly TaggedCounts<string> _framesIn = new(type => [new("type", type)]);
+    private static readonly TaggedCounts<string> _framesOut = new(type => [new("type", type)]);
+    private static readonly TaggedCounts<string> _answers = new(code => code == AckKey
         ? [new("result", "ack")]
         : [new("result", "nack"), new("code", code)]);
-    private readonly TaggedCounts<SessionState> _revalidations = new(state => [new("outcome", state switch
+    private static readonly TaggedCounts<SessionState> _revalidations = new(state => [new("outcome", state switch
     {
         SessionState.Valid => "valid",
         SessionState.Expired => "expired",
