@@ -57,6 +57,13 @@ internal sealed record BenchOptions
     // idle
     public int Idle { get; init; } = 2_000;
 
+    // login-flood
+    /// <summary>Wrong-password logins in flight at once. Default 8.</summary>
+    public int Attackers { get; init; } = 8;
+
+    /// <summary>Loopback addresses the attacker spreads over, 127.0.0.2 and up. Default 2.</summary>
+    public int AttackerAddresses { get; init; } = 2;
+
     // faults
     public int FaultSends { get; init; } = 2_000;
     public double FaultSeconds { get; init; } = 10;

@@ -27,11 +27,13 @@ var idle = new Option<int?>("--idle") { Description = "idle: connections to open
 var faultSends = new Option<int?>("--fault-sends") { Description = "faults: sends per path (default 2,000)", Recursive = true };
 var faultSeconds = new Option<double?>("--fault-seconds") { Description = "faults: seconds the sends are spread over (default 10; 2 with --quick)", Recursive = true };
 var clientAddress = new Option<string?>("--client-address") { Description = "Bind the measured clients to this loopback address (127.0.0.2, ...), so that several harness processes can share one --url server", Recursive = true };
+var attackers = new Option<int?>("--attackers") { Description = "login-flood: wrong-password logins in flight at once (default 8)", Recursive = true };
+var attackerAddresses = new Option<int?>("--attacker-addresses") { Description = "login-flood: loopback addresses the attacker uses, 127.0.0.2 and up (default 2)", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress,
+    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses,
 };
 
 BenchOptions Read(ParseResult p)
@@ -62,8 +64,13 @@ BenchOptions Read(ParseResult p)
         FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
         FaultSeconds = p.GetValue(faultSeconds) ?? (isQuick ? 2 : defaults.FaultSeconds),
         FaultMeanLifetimeMs = p.GetValue(faultLifetime) ?? defaults.FaultMeanLifetimeMs,
+        Attackers = InRange(p.GetValue(attackers) ?? defaults.Attackers, 1, 10_000, "--attackers"),
+        AttackerAddresses = InRange(p.GetValue(attackerAddresses) ?? defaults.AttackerAddresses, 1, 200, "--attacker-addresses"),
     };
 }
+
+static int InRange(int value, int min, int max, string option) =>
+    value >= min && value <= max ? value : throw new ArgumentException($"{option} must be {min:N0} to {max:N0} (got {value})");
 
 static Uri? HttpAddress(string? text, string option) =>
     text is null ? null
@@ -101,6 +108,7 @@ Scenario("fanout", "R rooms of M members; senders at a fixed rate per room; late
 Scenario("idle", "K idle authenticated WebSockets; the server's memory per connection", IdleScenario.RunAsync);
 Scenario("revocation", "Log out while sends are in flight on each path: time to the socket's close, writes accepted after the logout", RevocationScenario.RunAsync);
 Scenario("faults", "Each path through a relay that cuts connections at random: sends lost, duplicated, and the latency of recovery", FaultsScenario.RunAsync);
+Scenario("login-flood", "Wrong-password logins from several addresses against default auth settings: a neighbour's ping, the attacker's answers, a legitimate login", LoginFloodScenario.RunAsync);
 Scenario("compare", "The published matrix: ws, http1, http2 and echo interleaved over rounds, with ratios to ws", CompareScenario.RunAsync);
 
 var folder = new Argument<string>("folder") { Description = "A results folder (the --out of a run)" };
