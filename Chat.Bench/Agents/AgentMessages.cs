@@ -12,7 +12,7 @@ internal sealed record OpenResult(int Opened, int Failed, string? FirstError);
 /// <summary>
 /// What a group's receivers saw: deliveries that arrived inside the window, their latency from each message's
 /// intended send time (a <see cref="Measure.Latency"/> export), the bytes the group received and the CPU it used in
-/// the window.
+/// the window (0 until the window has ended, and CPU only for an agent, whose process holds nothing else).
 /// </summary>
 internal sealed record ReceiptReport(long Deliveries, long[][] Latency, long BytesInWindow, double CpuSecondsInWindow, int OpenConnections);
 

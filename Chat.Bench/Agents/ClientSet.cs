@@ -142,7 +142,8 @@ internal sealed class ClientSet : IClientGroup
 
     public async Task<ReceiptReport> ReportAsync(CancellationToken cancellationToken)
     {
-        var (bytes, cpu) = await _windowTotals.WaitAsync(cancellationToken);
+        // Bytes and CPU are known once the window has ended; a report asked for earlier has the receipts so far only.
+        var (bytes, cpu) = Clock.Now >= Volatile.Read(ref _windowEnd) ? await _windowTotals.WaitAsync(cancellationToken) : (0L, 0.0);
         var all = new Latency();
         long deliveries = 0;
         for (var i = 0; i < Stripes; i++)
