@@ -78,6 +78,7 @@ internal sealed class EndUserSessionsOp(Session session, string reason, string? 
 
     public override void Apply(WriteContext context)
     {
+        _revoked = [];
         Value = context.Sql.ReadSession(session.Id, context.Now) == SessionState.Valid;
         if (!Value)
         {

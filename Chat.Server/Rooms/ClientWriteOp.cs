@@ -27,6 +27,7 @@ internal abstract class ClientWriteOp(IWriteRequester requester, string eventId)
     public sealed override void Apply(WriteContext context)
     {
         var start = Stopwatch.GetTimestamp();
+        _sessionEndReason = null;
         if (context.Revalidate == RevalidationMode.EveryWrite)
         {
             var state = context.Sql.ReadSession(Requester.Session.Id, context.Now);

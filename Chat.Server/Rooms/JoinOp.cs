@@ -12,6 +12,8 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
 
     protected override void ApplyAuthorized(WriteContext context)
     {
+        (_lastSeq, _readSeq, _overLimit) = (0, 0, false);
+
         // Memberships are rows: a cap keeps one account from making them without bound. Rejoining is always allowed.
         if (context.MaxRoomsPerUser > 0 && context.Sql.RoomOfMember(room, UserId) is null
             && context.Sql.CountMemberships(UserId) >= context.MaxRoomsPerUser)

@@ -15,6 +15,7 @@ internal sealed class ReadOp(IWriteRequester requester, string eventId, string r
 
     protected override void ApplyAuthorized(WriteContext context)
     {
+        (_before, _after) = (null, null);
         if (context.Sql.RoomOfMember(room, UserId) is not { } roomId)
         {
             return;

@@ -21,6 +21,8 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
 
     protected override void ApplyAuthorized(WriteContext context)
     {
+        (_seq, _ts, _duplicate, _refusal, _stored) = (0, 0, false, null, null);
+
         // Idempotency is checked first: a retry must get its original answer even after the sender left the room.
         if (context.Sql.FindSend(UserId, EventId) is { } earlier)
         {

@@ -9,10 +9,17 @@ internal abstract class WriteOp
 {
     private (string Code, string Message)? _rejection;
 
-    /// <summary>Applies the write to the database, in a savepoint of its own. May throw.</summary>
+    /// <summary>
+    /// Applies the write to the database, inside the batch's transaction. May throw. May also run more than once: when
+    /// a neighbour in the batch throws, the transaction is rolled back and the others are applied again, so an
+    /// implementation sets everything it decides afresh on every call.
+    /// </summary>
     public abstract void Apply(WriteContext context);
 
-    /// <summary>Marks the op as failed after its savepoint was rolled back; its neighbours in the batch still commit.</summary>
+    /// <summary>True once the op was rejected: it is left out when its batch is applied again.</summary>
+    public bool IsRejected => _rejection is not null;
+
+    /// <summary>Marks the op as failed after its batch was rolled back; its neighbours are applied again and still commit.</summary>
     public void Reject(string code, string message) => _rejection = (code, message);
 
     /// <summary>Called after the batch committed, in batch order.</summary>

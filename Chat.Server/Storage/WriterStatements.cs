@@ -10,12 +10,48 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    public void Execute(string sql) => Prepare(sql).ExecuteNonQuery();
+    // Sessions read in the open transaction. The transaction holds SQLite's write lock, so no other process can revoke
+    // a session until it ends; this connection's own revocations clear it. So a session read once per batch is as
+    // fresh as one read per write, and a batch of one sender's writes costs one lookup instead of one per write.
+    private readonly Dictionary<long, SessionState> _sessionsRead = [];
+    private long _sessionsReadAt;
 
+    /// <summary>Begins the batch's transaction, taking the write lock at once.</summary>
+    public void BeginImmediate()
+    {
+        _sessionsRead.Clear();
+        Prepare("BEGIN IMMEDIATE").ExecuteNonQuery();
+    }
+
+    public void Commit()
+    {
+        _sessionsRead.Clear();
+        Prepare("COMMIT").ExecuteNonQuery();
+    }
+
+    public void Rollback()
+    {
+        _sessionsRead.Clear();
+        Prepare("ROLLBACK").ExecuteNonQuery();
+    }
+
+    /// <summary>The session's state at <paramref name="now"/>, read at most once per transaction.</summary>
     public SessionState ReadSession(long sessionId, long now)
     {
-        using var reader = Run("SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
-        return reader.ReadSessionState(now);
+        if (now != _sessionsReadAt)
+        {
+            _sessionsRead.Clear();
+            _sessionsReadAt = now;
+        }
+
+        if (!_sessionsRead.TryGetValue(sessionId, out var state))
+        {
+            using var reader = Run("SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
+            state = reader.ReadSessionState(now);
+            _sessionsRead.Add(sessionId, state);
+        }
+
+        return state;
     }
 
     public long? InsertUser(string name, string passwordHash, long now) =>
@@ -37,6 +73,7 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     /// <summary>Revokes every live session of a user but <paramref name="keep"/> (0 for none); returns the ids revoked.</summary>
     public List<long> RevokeSessionsOfUser(long userId, long keep, long now)
     {
+        _sessionsRead.Clear();
         var revoked = new List<long>();
         using var reader = Run(
             "UPDATE sessions SET revoked_at = $c WHERE user_id = $a AND id <> $b AND revoked_at IS NULL AND expires_at > $c RETURNING id",
@@ -50,9 +87,12 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     }
 
     /// <summary>Revokes a live session; returns its id, or null when no live session has that token.</summary>
-    public long? RevokeSession(byte[] tokenHash, long now) =>
-        Scalar("UPDATE sessions SET revoked_at = $b WHERE token_hash = $a AND revoked_at IS NULL AND expires_at > $b RETURNING id",
+    public long? RevokeSession(byte[] tokenHash, long now)
+    {
+        _sessionsRead.Clear();
+        return Scalar("UPDATE sessions SET revoked_at = $b WHERE token_hash = $a AND revoked_at IS NULL AND expires_at > $b RETURNING id",
             tokenHash, now);
+    }
 
     public long? FindRoom(string name) => Scalar("SELECT id FROM rooms WHERE name = $a", name);
 

@@ -1,0 +1,112 @@
+using Chat.Protocol;
+using Chat.Server.Auth;
+using Chat.Server.Connections;
+using Chat.Server.Events;
+using Chat.Server.Rooms;
+using Chat.Server.Storage;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Server;
+
+/// <summary>
+/// One transaction of the store writer holds many writes. These tests line writes up into one batch by holding the
+/// writer inside the batch before it, and check what the batch promises: a write that fails sinks none of its
+/// neighbours, and a session is re-read after a revocation made earlier in the same batch.
+/// </summary>
+public sealed class WriteBatchTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public async Task A_write_that_throws_is_refused_alone_and_its_neighbours_in_the_batch_commit()
+    {
+        await using var server = await TestServer.StartAsync();
+        var writer = server.Get<StoreWriter>();
+        var first = new RegisterUserOp("ann", "hash");
+        var broken = new ProbeOp(context =>
+        {
+            context.Sql.InsertUser("bob", "hash", context.Now);
+            throw new InvalidOperationException("a bug in one write");
+        });
+        var last = new RegisterUserOp("cat", "hash");
+
+        await InOneBatchAsync(writer, first, broken, last);
+
+        (await first.Result.WaitAsync(Patience)).Should().NotBeNull();
+        (await last.Result.WaitAsync(Patience)).Should().NotBeNull();
+        (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
+        Db.Query(server.DatabasePath, "SELECT name FROM users ORDER BY name", r => r.GetString(0))
+            .Should().Equal("ann", "cat");
+    }
+
+    [Test]
+    public async Task A_session_revoked_earlier_in_a_batch_ends_the_later_writes_of_that_session()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+        var session = Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
+            r => new Session(r.GetInt64(0), r.GetInt64(1), "ann", DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
+        var before = new Recorder(session);
+        var after = new Recorder(session);
+        var logoutAll = new EndUserSessionsOp(session, SessionEndReasons.LoggedOut, newPasswordHash: null);
+
+        await InOneBatchAsync(server.Get<StoreWriter>(),
+            new JoinOp(before, "e1", "lobby"), logoutAll, new SendOp(after, "e2", "lobby", "too late"));
+
+        (await before.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.Acked>();
+        (await logoutAll.Result.WaitAsync(Patience)).Should().BeTrue();
+        (await after.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.SessionEnded>();
+        Db.Messages(server.DatabasePath, "lobby").Should().BeEmpty();
+    }
+
+    // Holds the writer inside a batch of its own until every op is queued, so that they are all taken as the next batch.
+    private static async Task InOneBatchAsync(StoreWriter writer, params WriteOp[] ops)
+    {
+        using var gate = new ManualResetEventSlim();
+        var holding = new ProbeOp(_ => gate.Wait(Patience));
+        await writer.EnqueueAsync(holding, CancellationToken.None);
+        await holding.Applying.WaitAsync(Patience);
+        foreach (var op in ops)
+        {
+            await writer.EnqueueAsync(op, CancellationToken.None);
+        }
+
+        gate.Set();
+        await holding.Result.WaitAsync(Patience);
+    }
+
+    /// <summary>A write that runs the given code when applied; its result is null when committed, else the error code.</summary>
+    private sealed class ProbeOp(Action<WriteContext> apply) : WriteOp
+    {
+        private readonly TaskCompletionSource _applying = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<string?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Applying => _applying.Task;
+
+        public Task<string?> Result => _result.Task;
+
+        public override void Apply(WriteContext context)
+        {
+            _applying.TrySetResult();
+            apply(context);
+        }
+
+        protected override void OnCommitted(WriteContext context) => _result.TrySetResult(null);
+
+        protected override void OnFailed(string code, string message) => _result.TrySetResult(code);
+    }
+
+    /// <summary>A requester with no socket, like an HTTP request, that keeps the one answer it gets.</summary>
+    private sealed class Recorder(Session session) : IWriteRequester
+    {
+        private readonly TaskCompletionSource<EventResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<EventResult> Result => _result.Task;
+
+        public Session Session { get; } = session;
+
+        public ChatConnection? Connection => null;
+
+        public void Answer(string eventId, EventResult result) => _result.TrySetResult(result);
+    }
+}
