@@ -57,6 +57,9 @@ internal sealed record BenchOptions
     // idle
     public int Idle { get; init; } = 2_000;
 
+    /// <summary>idle: the users whose sessions the connections belong to, in turn. Default 1.</summary>
+    public int IdleUsers { get; init; } = 1;
+
     /// <summary>idle: the connection counts to step through; default none (four equal steps to <see cref="Idle"/>).</summary>
     public IReadOnlyList<int> IdleSteps { get; init; } = [];
 

@@ -31,11 +31,12 @@ var attackers = new Option<int?>("--attackers") { Description = "login-flood: wr
 var attackerAddresses = new Option<int?>("--attacker-addresses") { Description = "login-flood: loopback addresses the attacker uses, 127.0.0.2 and up (default 2)", Recursive = true };
 var agents = new Option<int?>("--agents") { Description = $"idle, fanout: hold the clients in N child processes, each bound to its own loopback address (127.0.0.2, ...) and holding at most {Chat.Bench.Agents.ClientGroups.MaxPerAgent:N0}; 0 = this process (default: 0, or as many as needed past that)", Recursive = true };
 var steps = new Option<string?>("--steps") { Description = "idle: connection counts to step through, ascending, e.g. 1000,5000,10000,19000 (default four equal steps to --idle)", Recursive = true };
+var idleUsers = new Option<int?>("--idle-users") { Description = "idle: users the connections belong to, in turn (default 1)", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps,
+    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers,
 };
 
 BenchOptions Read(ParseResult p)
@@ -64,6 +65,7 @@ BenchOptions Read(ParseResult p)
         RoomRate = p.GetValue(roomRate) ?? defaults.RoomRate,
         IdleSteps = IdleSteps(p.GetValue(steps)),
         Idle = IdleSteps(p.GetValue(steps)) is [.., var last] ? last : p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
+        IdleUsers = InRange(p.GetValue(idleUsers) ?? defaults.IdleUsers, 1, 100_000, "--idle-users"),
         Agents = p.GetValue(agents) is { } a ? InRange(a, 0, 250, "--agents") : null,
         FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
         FaultSeconds = p.GetValue(faultSeconds) ?? (isQuick ? 2 : defaults.FaultSeconds),

@@ -49,7 +49,7 @@ internal static class AgentHost
         switch (request.Op)
         {
             case "idle":
-                return new AgentReply { Opened = await set.OpenIdleAsync(request.Token ?? throw new InvalidDataException("idle needs a token"), request.Count, CancellationToken.None) };
+                return new AgentReply { Opened = await set.OpenIdleAsync(request.Tokens ?? [], request.Count, CancellationToken.None) };
             case "members":
                 return new AgentReply { Opened = await set.OpenMembersAsync(request.Members ?? [], CancellationToken.None) };
             case "window":

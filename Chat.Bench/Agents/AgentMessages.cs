@@ -18,14 +18,14 @@ internal sealed record ReceiptReport(long Deliveries, long[][] Latency, long Byt
 
 /// <summary>
 /// A request from the parent to an agent, one JSON line on the agent's stdin. <see cref="Op"/> is one of
-/// <c>idle</c> (open <see cref="Count"/> WebSockets of <see cref="Token"/>), <c>members</c> (open one receiving
+/// <c>idle</c> (open <see cref="Count"/> WebSockets, of the sessions in <see cref="Tokens"/> in turn), <c>members</c> (open one receiving
 /// WebSocket per <see cref="Members"/> entry), <c>window</c> (count receipts that arrive from <see cref="Start"/> to
 /// <see cref="End"/>), <c>report</c> and <c>close</c>.
 /// </summary>
 internal sealed record AgentRequest
 {
     public required string Op { get; init; }
-    public string? Token { get; init; }
+    public IReadOnlyList<string>? Tokens { get; init; }
     public int Count { get; init; }
     public IReadOnlyList<MemberSpec>? Members { get; init; }
     public long Start { get; init; }

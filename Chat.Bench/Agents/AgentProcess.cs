@@ -80,9 +80,9 @@ internal sealed class AgentProcess : IClientGroup
         }
     }
 
-    public async Task<OpenResult> OpenIdleAsync(string token, int count, CancellationToken cancellationToken)
+    public async Task<OpenResult> OpenIdleAsync(IReadOnlyList<string> tokens, int count, CancellationToken cancellationToken)
     {
-        var opened = (await CallAsync(new AgentRequest { Op = "idle", Token = token, Count = count }, cancellationToken)).Opened!;
+        var opened = (await CallAsync(new AgentRequest { Op = "idle", Tokens = tokens, Count = count }, cancellationToken)).Opened!;
         Interlocked.Add(ref _open, opened.Opened);
         return opened;
     }

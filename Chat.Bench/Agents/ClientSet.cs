@@ -30,6 +30,7 @@ internal sealed class ClientSet : IClientGroup
     private long _windowEnd = long.MaxValue;
     private Task<(long Bytes, double CpuSeconds)> _windowTotals = Task.FromResult((0L, 0.0));
     private int _members;
+    private int _idleRequested;
 
     /// <param name="name">For messages.</param>
     /// <param name="server">The server's (or its relay's) HTTP address.</param>
@@ -57,8 +58,17 @@ internal sealed class ClientSet : IClientGroup
         }
     }
 
-    public Task<OpenResult> OpenIdleAsync(string token, int count, CancellationToken cancellationToken) =>
-        OpenAsync(Enumerable.Range(0, count).Select(_ => new MemberSpec(token, "idle")).ToList(), record: false, cancellationToken);
+    public Task<OpenResult> OpenIdleAsync(IReadOnlyList<string> tokens, int count, CancellationToken cancellationToken)
+    {
+        if (tokens.Count == 0)
+        {
+            throw new ArgumentException("idle connections need at least one session", nameof(tokens));
+        }
+
+        var first = _idleRequested;
+        _idleRequested += count;
+        return OpenAsync(Enumerable.Range(first, count).Select(i => new MemberSpec(tokens[i % tokens.Count], "idle")).ToList(), record: false, cancellationToken);
+    }
 
     public Task<OpenResult> OpenMembersAsync(IReadOnlyList<MemberSpec> members, CancellationToken cancellationToken) =>
         OpenAsync(members, record: true, cancellationToken);

@@ -12,8 +12,8 @@ internal interface IClientGroup : IAsyncDisposable
     /// <summary>Connections open in this group.</summary>
     int OpenConnections { get; }
 
-    /// <summary>Opens <paramref name="count"/> more idle WebSockets of the session <paramref name="token"/>.</summary>
-    Task<OpenResult> OpenIdleAsync(string token, int count, CancellationToken cancellationToken);
+    /// <summary>Opens <paramref name="count"/> more idle WebSockets, of the sessions in <paramref name="tokens"/> in turn.</summary>
+    Task<OpenResult> OpenIdleAsync(IReadOnlyList<string> tokens, int count, CancellationToken cancellationToken);
 
     /// <summary>Opens one WebSocket per member; each receipt of a stamped message (<see cref="Measure.StampedIds"/>) is recorded.</summary>
     Task<OpenResult> OpenMembersAsync(IReadOnlyList<MemberSpec> members, CancellationToken cancellationToken);

@@ -10,10 +10,11 @@ using Chat.Bench.Senders;
 namespace Chat.Bench.Scenarios;
 
 /// <summary>
-/// <c>idle</c>: K authenticated WebSockets of one user (bearer), opened in steps (four equal ones, or <c>--steps</c>),
+/// <c>idle</c>: K authenticated WebSockets (bearer) of one user, or of <c>--idle-users</c> in turn, opened in steps (four equal ones, or <c>--steps</c>),
 /// in this process or spread over agent processes (<c>--agents</c>; needed past <see cref="ClientGroups.MaxPerAgent"/>).
-/// At each step, after the server has settled, its resident memory growth divided by the connections open (flat means
-/// it scales), then a hold of <c>--duration</c> during which a ping on another connection is measured.
+/// At each step, a short settle, then a hold of <c>--duration</c> during which a ping on another connection is
+/// measured; at its end the server's resident memory growth over the baseline divided by the connections open (flat
+/// means it scales), with its managed heap beside it.
 /// </summary>
 internal static class IdleScenario
 {
@@ -42,7 +43,13 @@ internal static class IdleScenario
         var runName = harness.NextRunName();
         var accounts = new Accounts(target.Admin, target.Http1, runName);
         using var factory = new LaneFactory(target, accounts, wire, TimeSpan.Zero, "", runName);
-        var (_, token) = await accounts.CreateAsync("idle", cancellationToken);
+        var tokens = new List<string>();
+        for (var u = 0; u < o.IdleUsers; u++)
+        {
+            tokens.Add((await accounts.CreateAsync(string.Create(CultureInfo.InvariantCulture, $"idle{u}"), cancellationToken)).Token);
+        }
+
+        var token = tokens[0];
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         // Another connection pings 20 times a second throughout; each round trip is kept with its start, and counted
@@ -72,11 +79,12 @@ internal static class IdleScenario
             await Task.Delay(settle, cancellationToken);
             var baseline = await target.Probe.SampleAsync(cancellationToken);
             metrics["serverRssBaselineBytes"] = baseline.RssBytes;
+            metrics["gcHeapBaselineBytes"] = baseline.GcHeapBytes;
             foreach (var goal in steps)
             {
                 harness.Status($"idle: opening to {goal} connections");
                 var shares = ClientGroups.Share(goal, groups.Count);
-                var opened = await Task.WhenAll(groups.Select((g, i) => g.OpenIdleAsync(token, Math.Max(0, shares[i] - g.OpenConnections), cancellationToken)));
+                var opened = await Task.WhenAll(groups.Select((g, i) => g.OpenIdleAsync(tokens, Math.Max(0, shares[i] - g.OpenConnections), cancellationToken)));
                 var failed = opened.Sum(r => r.Failed);
                 if (failed > 0)
                 {
@@ -85,19 +93,24 @@ internal static class IdleScenario
                 }
 
                 var open = groups.Sum(g => g.OpenConnections);
-                // Let the server's allocations of the burst settle (a GC, pool trimming) before reading its memory.
+                // Let the server's allocations of the burst settle (a GC, pool trimming) before reading its memory;
+                // read it again at the end of the hold, which is the figure: memory while the connections are held.
                 await Task.Delay(settle, cancellationToken);
-                var sample = await target.Probe.SampleAsync(cancellationToken);
-                var perConnection = (sample.RssBytes - baseline.RssBytes) / Math.Max(open, 1);
-                metrics[At("memPerConnBytesAt", open)] = perConnection;
-                metrics[At("serverRssBytesAt", open)] = sample.RssBytes;
-                metrics["memPerConnBytes"] = perConnection;
-                metrics["serverRssBytes"] = sample.RssBytes;
-                metrics["idleConnections"] = open;
+                var settled = await target.Probe.SampleAsync(cancellationToken);
+                metrics[At("serverRssSettledBytesAt", open)] = settled.RssBytes;
                 harness.Status($"idle: holding {open} connections");
                 var holdStart = Clock.Now;
                 await Task.Delay(o.Duration, cancellationToken);
                 holds.Add((open, holdStart, Clock.Now));
+                var sample = await target.Probe.SampleAsync(cancellationToken);
+                var perConnection = (sample.RssBytes - baseline.RssBytes) / Math.Max(open, 1);
+                metrics[At("memPerConnBytesAt", open)] = perConnection;
+                metrics[At("serverRssBytesAt", open)] = sample.RssBytes;
+                metrics[At("gcHeapBytesAt", open)] = sample.GcHeapBytes;
+                metrics[At("gcCommittedBytesAt", open)] = sample.GcCommittedBytes;
+                metrics["memPerConnBytes"] = perConnection;
+                metrics["serverRssBytes"] = sample.RssBytes;
+                metrics["idleConnections"] = open;
             }
 
             await stopPings.CancelAsync();
@@ -138,7 +151,9 @@ internal static class IdleScenario
         return new RunResult
         {
             Scenario = "idle",
-            Group = string.Create(CultureInfo.InvariantCulture, $"{steps[^1]} idle WebSockets of one user"),
+            Group = o.IdleUsers == 1
+                ? string.Create(CultureInfo.InvariantCulture, $"{steps[^1]} idle WebSockets of one user")
+                : string.Create(CultureInfo.InvariantCulture, $"{steps[^1]} idle WebSockets of {o.IdleUsers} users"),
             Variant = "ws",
             Path = "ws",
             Round = round,
@@ -147,6 +162,7 @@ internal static class IdleScenario
                 ["connections"] = steps[^1].ToString(CultureInfo.InvariantCulture),
                 ["steps"] = string.Join(',', steps.Select(s => s.ToString(CultureInfo.InvariantCulture))),
                 ["agents"] = agents.ToString(CultureInfo.InvariantCulture),
+                ["users"] = o.IdleUsers.ToString(CultureInfo.InvariantCulture),
                 ["server"] = target.Name,
             },
             Metrics = metrics,

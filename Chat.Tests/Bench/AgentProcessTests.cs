@@ -27,7 +27,7 @@ public sealed class AgentProcessTests
         }
 
         await using var agent = await AgentProcess.StartAsync(server.BaseAddress, IPAddress.Parse("127.0.0.3"), timeout.Token);
-        var idle = await agent.OpenIdleAsync(idler.Token, 12, timeout.Token);
+        var idle = await agent.OpenIdleAsync([idler.Token], 12, timeout.Token);
         var members = await agent.OpenMembersAsync([new MemberSpec(member.Token, "lobby")], timeout.Token);
         var start = Clock.Now;
         await agent.SetWindowAsync(start, start + Clock.Ticks(TimeSpan.FromSeconds(30)), timeout.Token);
@@ -110,6 +110,7 @@ public sealed class AgentProcessTests
                 Agents = 2,
                 IdleSteps = [10, 40],
                 Idle = 40,
+                IdleUsers = 3,
                 Rooms = 2,
                 Members = 5,
                 RoomRate = 20,
@@ -127,6 +128,7 @@ public sealed class AgentProcessTests
             var idle = runs.Single(r => r.Scenario == "idle");
             idle["idleConnections"].Should().Be(40);
             idle["agents"].Should().Be(2);
+            idle.Group.Should().Be("40 idle WebSockets of 3 users");
             idle.Metrics.Should().ContainKeys("memPerConnBytesAt10", "memPerConnBytesAt40", "pingP99UsAt10", "pingP99UsAt40");
             idle["pings"].Should().BeGreaterThan(0);
             idle.Errors.Should().BeEmpty();
