@@ -42,6 +42,8 @@ internal static class FanoutScenario
         var window = new Window(target.Probe, wire);
         var senders = new ILane[o.Rooms];
         var sendErrors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        // The senders' own answers, from the same intended times: what part of a delivery's latency is the send's commit.
+        var acks = new Latency();
         harness.Status(agents == 0 ? "fanout: receivers in this process" : $"fanout: starting {agents} agent processes");
         var groups = await ClientGroups.StartAsync(agents, target.Route(rtt).Http1, target.ClientAddress, cancellationToken);
         try
@@ -106,7 +108,15 @@ internal static class FanoutScenario
                     inFlight.Add(Task.Run(async () =>
                     {
                         var error = await lane.SendAsync(id, cancellationToken);
-                        if (error is not null)
+                        var answered = Clock.Now;
+                        if (error is null && answered >= windowStart && answered < windowEnd)
+                        {
+                            lock (acks)
+                            {
+                                acks.RecordTicks(intended, answered);
+                            }
+                        }
+                        else if (error is not null)
                         {
                             lock (sendErrors)
                             {
@@ -143,6 +153,11 @@ internal static class FanoutScenario
                 ["agents"] = agents,
             };
             all.WriteTo(metrics);
+            lock (acks)
+            {
+                acks.WriteTo(metrics, "ack");
+            }
+
             window.WriteTo(metrics, deliveries);
             // The receivers' bytes and (in agents) CPU are the client's too.
             var n = Math.Max(deliveries, 1);
