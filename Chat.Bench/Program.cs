@@ -43,6 +43,7 @@ BenchOptions Read(ParseResult p)
 {
     var isQuick = p.GetValue(quick);
     var defaults = new BenchOptions();
+    var idleSteps = IdleSteps(p.GetValue(steps));
     return new BenchOptions
     {
         Url = HttpAddress(p.GetValue(url), "--url"),
@@ -63,8 +64,9 @@ BenchOptions Read(ParseResult p)
         Rooms = p.GetValue(rooms) ?? (isQuick ? 2 : defaults.Rooms),
         Members = p.GetValue(members) ?? (isQuick ? 10 : defaults.Members),
         RoomRate = p.GetValue(roomRate) ?? defaults.RoomRate,
-        IdleSteps = IdleSteps(p.GetValue(steps)),
-        Idle = IdleSteps(p.GetValue(steps)) is [.., var last] ? last : p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
+        IdleSteps = idleSteps,
+        // With --steps, the last step is the number of connections.
+        Idle = idleSteps is [.., var last] ? last : p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
         IdleUsers = InRange(p.GetValue(idleUsers) ?? defaults.IdleUsers, 1, 100_000, "--idle-users"),
         Agents = p.GetValue(agents) is { } a ? InRange(a, 0, 250, "--agents") : null,
         FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
@@ -108,7 +110,21 @@ void Scenario(string name, string description, Func<Harness, CancellationToken, 
     var command = new Command(name, description);
     command.SetAction(async (parse, cancellationToken) =>
     {
-        await using var harness = new Harness(Read(parse), name, "Chat.Bench " + string.Join(' ', args));
+        BenchOptions options;
+        try
+        {
+            options = Read(parse);
+            // Too many connections for the agents asked for is a command-line error, found before any server starts.
+            _ = Chat.Bench.Agents.ClientGroups.AgentsFor(options.Idle, options.Agents);
+            _ = Chat.Bench.Agents.ClientGroups.AgentsFor(options.Rooms * options.Members, options.Agents);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"Chat.Bench {name}: {ex.Message}");
+            return 2;
+        }
+
+        await using var harness = new Harness(options, name, "Chat.Bench " + string.Join(' ', args));
         try
         {
             await run(harness, cancellationToken);
