@@ -10,21 +10,28 @@ internal sealed partial class ChatConnection
     private const int InitialReceiveBuffer = 4 * 1024;
 
     /// <summary>
-    /// Reads one message at a time into a buffer that grows only as a message needs it, and never past
-    /// <see cref="ChatOptions.MaxMessageBytes"/> + 1: a message is measured across its fragments as they arrive,
-    /// so an oversized one is refused without ever being held whole.
+    /// Reads one message at a time. An idle connection holds no receive buffer: each message is awaited with an empty
+    /// read, and a buffer is rented from the pool only once the message has begun to arrive, and returned after it.
+    /// The buffer grows only as a message needs it, and never past <see cref="ChatOptions.MaxMessageBytes"/> + 1: a
+    /// message is measured across its fragments as they arrive, so an oversized one is refused without ever being held
+    /// whole.
     /// </summary>
     private async Task ReceiveLoopAsync()
     {
         var limit = _options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBuffer, limit + 1));
-        try
+        while (true)
         {
-            while (true)
+            var result = await _socket.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+            if (!IsText(result))
+            {
+                return;
+            }
+
+            var buffer = result.EndOfMessage ? [] : ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBuffer, limit + 1));
+            try
             {
                 var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                while (!result.EndOfMessage)
                 {
                     if (count == buffer.Length)
                     {
@@ -32,15 +39,9 @@ internal sealed partial class ChatConnection
                     }
 
                     result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
-                    switch (result.MessageType)
+                    if (!IsText(result))
                     {
-                        case WebSocketMessageType.Close:
-                            Close(CloseCodes.Normal, "", flush: true);
-                            return;
-                        case WebSocketMessageType.Binary:
-                            _logger.ProtocolViolation(Id, "binary message");
-                            Close(CloseCodes.UnsupportedData, "only text messages are accepted", flush: true);
-                            return;
+                        return;
                     }
 
                     count += result.Count;
@@ -51,7 +52,6 @@ internal sealed partial class ChatConnection
                         return;
                     }
                 }
-                while (!result.EndOfMessage);
 
                 if (BeginEvent())
                 {
@@ -65,10 +65,30 @@ internal sealed partial class ChatConnection
                     }
                 }
             }
+            finally
+            {
+                if (buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
-        finally
+    }
+
+    // False, after asking for the close, when the message is not text: the peer's close, or a binary message.
+    private bool IsText(ValueWebSocketReceiveResult result)
+    {
+        switch (result.MessageType)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            case WebSocketMessageType.Close:
+                Close(CloseCodes.Normal, "", flush: true);
+                return false;
+            case WebSocketMessageType.Binary:
+                _logger.ProtocolViolation(Id, "binary message");
+                Close(CloseCodes.UnsupportedData, "only text messages are accepted", flush: true);
+                return false;
+            default:
+                return true;
         }
     }
 

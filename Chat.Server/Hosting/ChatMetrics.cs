@@ -20,7 +20,23 @@ internal sealed class ChatMetrics
     public static readonly double[] CommitDurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
     private readonly UpDownCounter<long> _connections;
-    private readonly Counter<long> _framesIn, _framesOut, _answers, _httpWrites, _revalidations, _outboundDrops, _slowConsumers;
+    private readonly Counter<long> _httpWrites, _outboundDrops, _slowConsumers;
+
+    // Counted per frame or per write: observed at collection rather than measured one by one (see TaggedCounts).
+    private readonly TaggedCounts<string> _framesIn = new(type => [new("type", type)]);
+    private readonly TaggedCounts<string> _framesOut = new(type => [new("type", type)]);
+    private readonly TaggedCounts<string> _answers = new(code => code == AckKey
+        ? [new("result", "ack")]
+        : [new("result", "nack"), new("code", code)]);
+    private readonly TaggedCounts<SessionState> _revalidations = new(state => [new("outcome", state switch
+    {
+        SessionState.Valid => "valid",
+        SessionState.Expired => "expired",
+        _ => "revoked",
+    })]);
+
+    // Nacks are counted under their error code, acks under this key, which is no error code.
+    private const string AckKey = "";
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _commitSeconds;
     private readonly Meter _meter;
@@ -29,11 +45,11 @@ internal sealed class ChatMetrics
     {
         _meter = meters.Create(MeterName);
         _connections = _meter.CreateUpDownCounter<long>("chat.connections", "{connection}", "Open WebSocket connections");
-        _framesIn = _meter.CreateCounter<long>("chat.frames.received", "{frame}", "WebSocket frames received, by type ('invalid' when unreadable)");
-        _framesOut = _meter.CreateCounter<long>("chat.frames.sent", "{frame}", "WebSocket frames queued for sending, by type");
-        _answers = _meter.CreateCounter<long>("chat.events.answered", "{event}", "WebSocket events answered, by result (ack, nack) and error code");
+        _meter.CreateObservableCounter("chat.frames.received", _framesIn.Observe, "{frame}", "WebSocket frames received, by type ('invalid' when unreadable)");
+        _meter.CreateObservableCounter("chat.frames.sent", _framesOut.Observe, "{frame}", "WebSocket frames queued for sending, by type");
+        _meter.CreateObservableCounter("chat.events.answered", _answers.Observe, "{event}", "WebSocket events answered, by result (ack, nack) and error code");
         _httpWrites = _meter.CreateCounter<long>("chat.http.writes", "{request}", "HTTP writes (send, join, leave), by operation and status code");
-        _revalidations = _meter.CreateCounter<long>("chat.revalidations", "{check}", "Sessions re-read inside a write transaction, by outcome (valid, expired, revoked)");
+        _meter.CreateObservableCounter("chat.revalidations", _revalidations.Observe, "{check}", "Sessions re-read inside a write transaction, by outcome (valid, expired, revoked)");
         _outboundDrops = _meter.CreateCounter<long>("chat.outbound.dropped", "{frame}", "Frames dropped because a connection's outbound queue was full");
         _slowConsumers = _meter.CreateCounter<long>("chat.connections.slow_consumer", "{connection}", "Connections closed as slow consumers (4008)");
         _batchSize = _meter.CreateHistogram<int>(BatchSizeName, "{write}", "Writes committed per transaction");
@@ -48,25 +64,18 @@ internal sealed class ChatMetrics
 
     public void ConnectionClosed() => _connections.Add(-1);
 
-    public void FrameReceived(string type) => _framesIn.Add(1, new KeyValuePair<string, object?>("type", type));
+    public void FrameReceived(string type) => _framesIn.Add(type);
 
-    public void FrameSent(string type) => _framesOut.Add(1, new KeyValuePair<string, object?>("type", type));
+    public void FrameSent(string type) => _framesOut.Add(type);
 
-    public void Acked() => _answers.Add(1, new KeyValuePair<string, object?>("result", "ack"));
+    public void Acked() => _answers.Add(AckKey);
 
-    public void Nacked(string code) =>
-        _answers.Add(1, new KeyValuePair<string, object?>("result", "nack"), new KeyValuePair<string, object?>("code", code));
+    public void Nacked(string code) => _answers.Add(code);
 
     public void HttpWrite(string operation, int status) =>
         _httpWrites.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("status", status));
 
-    public void Revalidated(SessionState state) =>
-        _revalidations.Add(1, new KeyValuePair<string, object?>("outcome", state switch
-        {
-            SessionState.Valid => "valid",
-            SessionState.Expired => "expired",
-            _ => "revoked",
-        }));
+    public void Revalidated(SessionState state) => _revalidations.Add(state);
 
     public void OutboundDropped() => _outboundDrops.Add(1);
 

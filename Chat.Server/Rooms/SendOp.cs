@@ -23,31 +23,50 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
     {
         (_seq, _ts, _duplicate, _refusal, _stored) = (0, 0, false, null, null);
 
-        // Idempotency is checked first: a retry must get its original answer even after the sender left the room.
-        if (context.Sql.FindSend(UserId, EventId) is { } earlier)
+        // The common case costs two statements: take the next seq (only if a member), and insert unless this sender
+        // already used the event id. A repeat is rare, so it pays for its own look-up, and gives the seq back.
+        if (context.Sql.NextSeqIfMember(room, UserId) is not { } next)
         {
-            if (earlier.Room == room && earlier.Body == body)
+            // Idempotency comes first: a retry must get its original answer even after the sender left the room.
+            if (!AnswerRepeat(context))
             {
-                (_seq, _ts, _duplicate) = (earlier.Seq, earlier.Ts, true);
-            }
-            else
-            {
-                _refusal = new(ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
+                _refusal = new(ErrorCodes.Forbidden, $"join room '{room}' before sending to it");
             }
 
             return;
         }
 
-        if (context.Sql.RoomOfMember(room, UserId) is not { } roomId)
-        {
-            _refusal = new(ErrorCodes.Forbidden, $"join room '{room}' before sending to it");
-            return;
-        }
-
-        _seq = context.Sql.NextSeq(roomId);
         _ts = context.Now;
-        context.Sql.InsertMessage(roomId, _seq, UserId, EventId, body, _ts);
+        if (!context.Sql.InsertMessage(next.RoomId, next.Seq, UserId, EventId, body, _ts))
+        {
+            context.Sql.GiveBackSeq(next.RoomId);
+            AnswerRepeat(context);
+            return;
+        }
+
+        _seq = next.Seq;
         _stored = new MessageFrame(room, _seq, Requester.Session.UserName, EventId, body, _ts);
+    }
+
+    // True when this sender already stored a message under this event id: a repeat of it is answered as before, a
+    // different message under the same id is a conflict.
+    private bool AnswerRepeat(WriteContext context)
+    {
+        if (context.Sql.FindSend(UserId, EventId) is not { } earlier)
+        {
+            return false;
+        }
+
+        if (earlier.Room == room && earlier.Body == body)
+        {
+            (_seq, _ts, _duplicate) = (earlier.Seq, earlier.Ts, true);
+        }
+        else
+        {
+            _refusal = new(ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
+        }
+
+        return true;
     }
 
     protected override void Deliver(WriteContext context)

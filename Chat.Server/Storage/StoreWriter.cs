@@ -62,6 +62,7 @@ internal sealed class StoreWriter : IAsyncDisposable
     /// <summary>Opens the database, migrates it, loads room membership, and starts the loop.</summary>
     public void Start()
     {
+        NativeHeap.KeepFreedMemory();
         _connection = _database.OpenWriter();
         var from = Schema.Migrate(_connection);
         _logger.DatabaseOpened(_database.Path, from, Schema.LatestVersion);

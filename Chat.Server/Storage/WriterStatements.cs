@@ -137,13 +137,30 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         return reader.Read() ? new StoredSend(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)) : null;
     }
 
-    /// <summary>Takes the room's next sequence number. Rolled back with the batch if the batch fails, so seqs never gap.</summary>
-    public long NextSeq(long roomId) =>
-        Scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $a RETURNING last_seq", roomId)!.Value;
+    /// <summary>
+    /// Takes the room's next sequence number, if the room exists and the user is a member of it; null otherwise. Rolled
+    /// back with the batch if the batch fails, so seqs never gap.
+    /// </summary>
+    public (long RoomId, long Seq)? NextSeqIfMember(string room, long userId)
+    {
+        using var reader = Run("""
+            UPDATE rooms SET last_seq = last_seq + 1
+            WHERE name = $a AND EXISTS (SELECT 1 FROM members WHERE room_id = rooms.id AND user_id = $b)
+            RETURNING id, last_seq
+            """, room, userId);
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
 
-    public void InsertMessage(long roomId, long seq, long senderId, string eventId, string body, long ts) =>
-        Prepare("INSERT INTO messages (room_id, seq, sender_id, event_id, body, ts) VALUES ($a, $b, $c, $d, $e, $f)",
-            roomId, seq, senderId, eventId, body, ts).ExecuteNonQuery();
+    /// <summary>Undoes <see cref="NextSeqIfMember"/> for a seq that was not used, in the same transaction.</summary>
+    public void GiveBackSeq(long roomId) =>
+        Prepare("UPDATE rooms SET last_seq = last_seq - 1 WHERE id = $a", roomId).ExecuteNonQuery();
+
+    /// <summary>Stores a message; false, storing nothing, when the sender already used the event id.</summary>
+    public bool InsertMessage(long roomId, long seq, long senderId, string eventId, string body, long ts) =>
+        Prepare("""
+            INSERT INTO messages (room_id, seq, sender_id, event_id, body, ts) VALUES ($a, $b, $c, $d, $e, $f)
+            ON CONFLICT (sender_id, event_id) DO NOTHING
+            """, roomId, seq, senderId, eventId, body, ts).ExecuteNonQuery() == 1;
 
     public void Dispose()
     {
