@@ -44,6 +44,8 @@ internal static class FanoutScenario
         var sendErrors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         // The senders' own answers, from the same intended times: what part of a delivery's latency is the send's commit.
         var acks = new Latency();
+        // How late each send left against its intended time: the harness's own health (a late sender inflates latency).
+        var lateness = new Latency();
         harness.Status(agents == 0 ? "fanout: receivers in this process" : $"fanout: starting {agents} agent processes");
         var groups = await ClientGroups.StartAsync(agents, target.Route(rtt).Http1, target.ClientAddress, cancellationToken);
         try
@@ -90,50 +92,56 @@ internal static class FanoutScenario
             var windowEnd = windowStart + Clock.Ticks(o.Duration);
             await Task.WhenAll(groups.Select(g => g.SetWindowAsync(windowStart, windowEnd, cancellationToken)));
             harness.Status($"fanout: {o.Rooms} rooms × {o.Members} members at {o.RoomRate}/s per room");
-            var loops = senders.Select(lane => Task.Run(async () =>
+            // The rooms' schedules are staggered evenly over one period, so that together they make a steady stream of
+            // R × rate messages a second rather than R messages at the same instant, rate times a second: a burst the
+            // server must drain before the last of them is delivered.
+            var scheduleStart = Clock.Now;
+            var schedules = Enumerable.Range(0, o.Rooms)
+                .Select(r => new OpenLoopSchedule(scheduleStart + Clock.Ticks(TimeSpan.FromSeconds(r / (o.RoomRate * o.Rooms))), o.RoomRate,
+                    System.Diagnostics.Stopwatch.Frequency))
+                .ToList();
+            var inFlight = new System.Collections.Concurrent.ConcurrentQueue<Task>();
+            async Task SendOneAsync(ILane lane, long intended)
             {
-                var schedule = new OpenLoopSchedule(Clock.Now, o.RoomRate, System.Diagnostics.Stopwatch.Frequency);
-                var inFlight = new List<Task>();
-                for (long k = 0; ; k++)
+                var left = Clock.Now;
+                if (left >= windowStart && left < windowEnd)
                 {
-                    var intended = schedule.IntendedTicks(k);
-                    if (intended >= windowEnd)
+                    lock (lateness)
                     {
-                        break;
+                        lateness.RecordTicks(intended, left);
                     }
-
-                    await DelayUntilAsync(intended, cancellationToken);
-                    // The intended time travels in the event id, so a receiver in any process measures from it.
-                    var id = StampedIds.Stamp(lane.NextId(), intended);
-                    inFlight.Add(Task.Run(async () =>
-                    {
-                        var error = await lane.SendAsync(id, cancellationToken);
-                        var answered = Clock.Now;
-                        if (error is null && answered >= windowStart && answered < windowEnd)
-                        {
-                            lock (acks)
-                            {
-                                acks.RecordTicks(intended, answered);
-                            }
-                        }
-                        else if (error is not null)
-                        {
-                            lock (sendErrors)
-                            {
-                                sendErrors[error] = sendErrors.GetValueOrDefault(error) + 1;
-                            }
-                        }
-                    }, cancellationToken));
                 }
 
-                await Task.WhenAll(inFlight);
-            }, cancellationToken)).ToList();
+                // The intended time travels in the event id, so a receiver in any process measures from it.
+                var error = await lane.SendAsync(StampedIds.Stamp(lane.NextId(), intended), cancellationToken);
+                var answered = Clock.Now;
+                if (error is null && answered >= windowStart && answered < windowEnd)
+                {
+                    lock (acks)
+                    {
+                        acks.RecordTicks(intended, answered);
+                    }
+                }
+                else if (error is not null)
+                {
+                    lock (sendErrors)
+                    {
+                        sendErrors[error] = sendErrors.GetValueOrDefault(error) + 1;
+                    }
+                }
+            }
+
+            var pacing = Pacer.RunAsync(schedules, windowEnd,
+                (r, _, intended) => inFlight.Enqueue(Task.Run(() => SendOneAsync(senders[r], intended), cancellationToken)), cancellationToken);
 
             await DelayUntilAsync(windowStart, cancellationToken);
             await window.StartAsync(cancellationToken);
+            factory.Timings.Recording = true;
             await DelayUntilAsync(windowEnd, cancellationToken);
+            factory.Timings.Recording = false;
             await window.EndAsync(cancellationToken);
-            await Task.WhenAll(loops);
+            await pacing;
+            await Task.WhenAll(inFlight);
 
             var reports = await Task.WhenAll(groups.Select(g => g.ReportAsync(cancellationToken)));
             var all = new Latency();
@@ -158,7 +166,14 @@ internal static class FanoutScenario
                 acks.WriteTo(metrics, "ack");
             }
 
+            lock (lateness)
+            {
+                lateness.WriteTo(metrics, "sendLate");
+            }
+
             window.WriteTo(metrics, deliveries);
+            // With --set Chat:Timings=true, where the server's time per send went (ws senders only).
+            factory.Timings.WriteTo(metrics);
             // The receivers' bytes and (in agents) CPU are the client's too.
             var n = Math.Max(deliveries, 1);
             metrics[Metric.BytesDown] += (double)reports.Sum(x => x.BytesInWindow) / n;

@@ -72,3 +72,28 @@ public sealed class AgentPiecesTests
         IdleScenario.Steps(19_000, [1_000, 5_000, 10_000, 19_000]).Should().Equal(1_000, 5_000, 10_000, 19_000);
     }
 }
+
+public sealed class PacerTests
+{
+    [Test]
+    public async Task The_pacer_releases_every_due_event_of_every_schedule_in_time_order_and_none_before_its_time()
+    {
+        var start = Clock.Now;
+        // Two staggered schedules of 200 a second for a quarter of a second: 50 events each.
+        var schedules = new[]
+        {
+            new OpenLoopSchedule(start, 200, System.Diagnostics.Stopwatch.Frequency),
+            new OpenLoopSchedule(start + Clock.Ticks(TimeSpan.FromMilliseconds(2.5)), 200, System.Diagnostics.Stopwatch.Frequency),
+        };
+        var released = new List<(int Schedule, long Event, long Intended, long At)>();
+
+        await Pacer.RunAsync(schedules, start + Clock.Ticks(TimeSpan.FromMilliseconds(250)), (s, k, intended) => released.Add((s, k, intended, Clock.Now)), CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        released.Count(r => r.Schedule == 0).Should().Be(50);
+        released.Count(r => r.Schedule == 1).Should().Be(50);
+        released.Select(r => r.Intended).Should().BeInAscendingOrder();
+        released.Should().OnlyContain(r => r.At >= r.Intended, "an event never leaves before its intended time");
+        released.Where(r => r.Schedule == 1).Select(r => r.Event).Should().Equal(Enumerable.Range(0, 50).Select(k => (long)k));
+    }
+}
