@@ -24,6 +24,12 @@ public sealed partial record ChatOptions
     public int AuthRequestsPerMinutePerIp { get; init; } = 20;
 
     /// <summary>
+    /// Register requests one client IP may make per hour (token bucket, burst of the same size, refilled evenly over the
+    /// hour), counted after <see cref="AuthRequestsPerMinutePerIp"/>; 0 for no limit. Default 10.
+    /// </summary>
+    public int RegistrationsPerIpPerHour { get; init; } = 10;
+
+    /// <summary>
     /// Failed logins for one user name from one client IP before that pair is slowed down. Default 5.
     /// Counted per (user name, IP) so that no one can lock a user out from everywhere.
     /// </summary>
@@ -31,6 +37,12 @@ public sealed partial record ChatOptions
 
     /// <summary>After <see cref="FailedLoginBurst"/>, one more attempt for that (user name, IP) pair per this period. Default 1 minute.</summary>
     public TimeSpan FailedLoginPeriod { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Addresses of reverse proxies whose <c>X-Forwarded-For</c> header names the client IP for the per-IP limits on
+    /// login and register. Default none: the header is ignored and the client IP is the TCP peer's.
+    /// </summary>
+    public string[] TrustedProxies { get; init; } = [];
 
     /// <summary>
     /// Connections (TCP, including WebSockets) served at once. 0 (the default) derives it from the process's open-file
@@ -78,6 +90,7 @@ public sealed partial record ChatOptions
         Require(MaxConcurrentHashes >= 1, "Chat:MaxConcurrentHashes must be at least 1");
         Require(HashQueueLength >= 1, "Chat:HashQueueLength must be at least 1");
         Require(AuthRequestsPerMinutePerIp >= 0, "Chat:AuthRequestsPerMinutePerIp must be 0 (no limit) or more");
+        Require(RegistrationsPerIpPerHour >= 0, "Chat:RegistrationsPerIpPerHour must be 0 (no limit) or more");
         Require(FailedLoginBurst >= 1, "Chat:FailedLoginBurst must be at least 1");
         Require(FailedLoginPeriod >= TimeSpan.FromSeconds(1), "Chat:FailedLoginPeriod must be at least one second");
         Require(FileDescriptorReserve >= 256, "Chat:FileDescriptorReserve must be at least 256");
@@ -85,6 +98,11 @@ public sealed partial record ChatOptions
         Require(MaxConnectionsPerIp >= 0, "Chat:MaxConnectionsPerIp must be 0 (no limit) or more");
         Require(RequestHeadersTimeout >= TimeSpan.FromSeconds(1), "Chat:RequestHeadersTimeout must be at least one second");
         Require(HttpKeepAliveTimeout >= TimeSpan.FromSeconds(1), "Chat:HttpKeepAliveTimeout must be at least one second");
+        foreach (var proxy in TrustedProxies)
+        {
+            Require(System.Net.IPAddress.TryParse(proxy, out _), $"Chat:TrustedProxies entry '{proxy}' must be an IP address such as 10.0.0.5");
+        }
+
         if (FileLimit.Read() is { } files)
         {
             var budget = files - FileDescriptorReserve;

@@ -48,6 +48,12 @@ public sealed partial record ChatOptions
     /// <summary>Rooms one user may be a member of; a join past it is refused <c>forbidden</c>. 0 for no limit. Default 1,000.</summary>
     public int MaxRoomsPerUser { get; init; } = 1_000;
 
+    /// <summary>
+    /// Rooms one user may create (by joining a room that does not exist yet) in any hour; a join that would create one
+    /// more is refused <c>forbidden</c>. Counted in the database, so it holds across restarts. 0 for no limit. Default 20.
+    /// </summary>
+    public int RoomsCreatedPerUserPerHour { get; init; } = 20;
+
     /// <summary>Frames queued for one connection before it is closed as a slow consumer (4008). Default 1,024.</summary>
     public int OutboundQueueCapacity { get; init; } = 1_024;
 
@@ -163,6 +169,7 @@ public sealed partial record ChatOptions
         Require(MaxPageSize >= 1, "Chat:MaxPageSize must be at least 1");
         Require(DefaultPageSize >= 1 && DefaultPageSize <= MaxPageSize, "Chat:DefaultPageSize must be between 1 and Chat:MaxPageSize");
         Require(MaxRoomsPerUser >= 0, "Chat:MaxRoomsPerUser must be 0 (no limit) or more");
+        Require(RoomsCreatedPerUserPerHour >= 0, "Chat:RoomsCreatedPerUserPerHour must be 0 (no limit) or more");
         Require(MaxConnectionsPerUser >= 0, "Chat:MaxConnectionsPerUser must be 0 (no limit) or more");
         Require(OutboundQueueCapacity >= 16, "Chat:OutboundQueueCapacity must be at least 16");
         Require(MaxPendingWrites >= 1 && MaxPendingWrites * 2 <= OutboundQueueCapacity,

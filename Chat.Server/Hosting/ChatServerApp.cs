@@ -90,6 +90,7 @@ public static class ChatServerApp
             .AddSingleton<PasswordHasher>()
             .AddSingleton<HashingPool>()
             .AddSingleton<LoginThrottle>()
+            .AddSingleton<RegistrationLimit>()
             .AddSingleton<PasswordChecks>()
             .AddSingleton<SessionTokens>()
             .AddSingleton<WebSocketEndpoint>()
@@ -98,6 +99,8 @@ public static class ChatServerApp
         builder.Services.AddAuthRateLimits(options);
 
         var app = builder.Build();
+        // First: everything after it, the per-IP limits above all, sees the client's address.
+        app.UseTrustedProxies(options);
         app.UseExceptionHandler(error => error.Run(context =>
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));

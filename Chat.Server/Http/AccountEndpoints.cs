@@ -20,8 +20,15 @@ internal static class AccountEndpoints
         app.MapPost("/api/logout", LogoutAsync);
     }
 
-    private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordChecks passwords, StoreWriter writer, ILogger<StoreWriter> logger)
+    private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordChecks passwords, RegistrationLimit limit, StoreWriter writer,
+        ILogger<StoreWriter> logger)
     {
+        // Before the body is read: every register request counts, whatever its outcome, as each may cost a hash.
+        if (limit.TryTake(request.HttpContext.Connection.RemoteIpAddress) is { } wait)
+        {
+            return AuthRateLimits.RateLimited(request.HttpContext, wait, "too many registrations from this address; retry later");
+        }
+
         var (credentials, error) = await HttpJson.ReadAsync(request, ChatJsonContext.Wire.Credentials, CredentialsShape);
         if (credentials is null)
         {

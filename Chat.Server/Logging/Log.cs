@@ -48,6 +48,15 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Information, "Writes recovered after failing for {Duration}")]
     public static partial void WritesRecovered(this ILogger logger, TimeSpan duration);
 
+    [LoggerMessage(25, LogLevel.Error, "The database {Path} is read-only: reads are served, writes are nacked as unavailable and /healthz answers 503 until it can be written again (the writer reopens it at most once a second while writes come)")]
+    public static partial void DatabaseReadOnly(this ILogger logger, string path);
+
+    [LoggerMessage(26, LogLevel.Debug, "The writer reopened its connection to the database (read-only: {ReadOnly})")]
+    public static partial void WriterReopened(this ILogger logger, bool readOnly);
+
+    [LoggerMessage(27, LogLevel.Warning, "The writer could not reopen its connection to the database; it keeps the one it has: {Reason}")]
+    public static partial void WriterReopenFailed(this ILogger logger, string reason);
+
     [LoggerMessage(21, LogLevel.Error, "Write {Op} failed and was rolled back alone")]
     public static partial void WriteOpFailed(this ILogger logger, Exception exception, string op);
 

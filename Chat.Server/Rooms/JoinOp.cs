@@ -7,32 +7,47 @@ namespace Chat.Server.Rooms;
 /// <summary>Makes the user a member of a room, creating the room on first join. Joining twice is harmless.</summary>
 internal sealed class JoinOp(IWriteRequester requester, string eventId, string room) : ClientWriteOp(requester, eventId)
 {
+    private static readonly long HourMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
     private long _lastSeq, _readSeq;
-    private bool _overLimit;
+    private string? _refusal;
 
     protected override void ApplyAuthorized(WriteContext context)
     {
-        (_lastSeq, _readSeq, _overLimit) = (0, 0, false);
+        (_lastSeq, _readSeq, _refusal) = (0, 0, null);
 
         // Memberships are rows: a cap keeps one account from making them without bound. Rejoining is always allowed.
         if (context.MaxRoomsPerUser > 0 && context.Sql.RoomOfMember(room, UserId) is null
             && context.Sql.CountMemberships(UserId) >= context.MaxRoomsPerUser)
         {
-            _overLimit = true;
+            _refusal = $"a user may be a member of at most {context.MaxRoomsPerUser} rooms; leave one first";
             return;
         }
 
-        var roomId = context.Sql.FindRoom(room) ?? context.Sql.CreateRoom(room, context.Now);
-        context.Sql.AddMember(roomId, UserId, context.Now);
-        _lastSeq = context.Sql.LastSeq(roomId);
-        _readSeq = context.Sql.ReadSeq(roomId, UserId);
+        var roomId = context.Sql.FindRoom(room);
+        if (roomId is null)
+        {
+            // Rooms are rows too, and leaving does not delete them: without this, join-then-leave would create rooms
+            // without bound. Counted in the same transaction as the insert, so it holds across restarts and connections.
+            if (context.RoomsCreatedPerUserPerHour > 0
+                && context.Sql.CountRoomsCreatedSince(UserId, context.Now - HourMs) >= context.RoomsCreatedPerUserPerHour)
+            {
+                _refusal = $"a user may create at most {context.RoomsCreatedPerUserPerHour} rooms an hour; join an existing room, or try later";
+                return;
+            }
+
+            roomId = context.Sql.CreateRoom(room, UserId, context.Now);
+        }
+
+        context.Sql.AddMember(roomId.Value, UserId, context.Now);
+        _lastSeq = context.Sql.LastSeq(roomId.Value);
+        _readSeq = context.Sql.ReadSeq(roomId.Value, UserId);
     }
 
     protected override void Deliver(WriteContext context)
     {
-        if (_overLimit)
+        if (_refusal is not null)
         {
-            Refuse(Chat.Protocol.ErrorCodes.Forbidden, $"a user may be a member of at most {context.MaxRoomsPerUser} rooms; leave one first");
+            Refuse(Chat.Protocol.ErrorCodes.Forbidden, _refusal);
             return;
         }
 

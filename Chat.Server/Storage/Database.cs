@@ -28,23 +28,37 @@ internal sealed class Database(ChatOptions options)
     public SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(_writeConnectionString);
-        connection.Open();
-        Execute(connection, $"""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = {options.Synchronous};
-            PRAGMA foreign_keys = ON;
-            PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};
-            """);
-        if (options.MaxDatabaseBytes > 0)
+        try
         {
-            using var pageSize = connection.CreateCommand();
-            pageSize.CommandText = "PRAGMA page_size";
-            var pages = options.MaxDatabaseBytes / Convert.ToInt64(pageSize.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            Execute(connection, $"PRAGMA max_page_count = {pages};");
-        }
+            connection.Open();
+            Execute(connection, $"""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = {options.Synchronous};
+                PRAGMA foreign_keys = ON;
+                PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};
+                """);
+            if (options.MaxDatabaseBytes > 0)
+            {
+                using var pageSize = connection.CreateCommand();
+                pageSize.CommandText = "PRAGMA page_size";
+                var pages = options.MaxDatabaseBytes / Convert.ToInt64(pageSize.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                Execute(connection, $"PRAGMA max_page_count = {pages};");
+            }
 
-        return connection;
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// True when SQLite opened <paramref name="connection"/> read-only: asked to open for writing a file it cannot
+    /// write (a read-only mount or file), SQLite opens it for reading instead, and every write then fails.
+    /// </summary>
+    public static bool IsReadOnly(SqliteConnection connection) => SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1;
 
     /// <summary>Opens a pooled read-only connection. Dispose it to return it to the pool.</summary>
     public SqliteConnection OpenReader()

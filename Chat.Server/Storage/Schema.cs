@@ -10,7 +10,7 @@ namespace Chat.Server.Storage;
 internal static class Schema
 {
     // Times are Unix milliseconds (UTC). Names compare case-insensitively so that "Ann" cannot impersonate "ann".
-    private static readonly string[] Migrations =
+    internal static readonly IReadOnlyList<string> Migrations =
     [
         """
         CREATE TABLE users (
@@ -57,21 +57,27 @@ internal static class Schema
         -- Read markers: how far each member has read its room. Kept with the membership, so leaving forgets it.
         ALTER TABLE members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
         """,
+        """
+        -- Who created each room, so that rooms created per user per hour can be counted across restarts. Rooms created
+        -- before this column existed have none. Deleting the user keeps the room.
+        ALTER TABLE rooms ADD COLUMN created_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+        CREATE INDEX rooms_by_creator ON rooms(created_by, created_at) WHERE created_by IS NOT NULL;
+        """,
     ];
 
-    public static int LatestVersion => Migrations.Length;
+    public static int LatestVersion => Migrations.Count;
 
     /// <summary>Brings the database up to <see cref="LatestVersion"/>. Returns the version it started from.</summary>
     public static int Migrate(SqliteConnection connection)
     {
         var version = ReadVersion(connection);
-        if (version > Migrations.Length)
+        if (version > Migrations.Count)
         {
             throw new InvalidOperationException(
-                $"The database is at schema version {version}, newer than this server's {Migrations.Length}. Upgrade the server.");
+                $"The database is at schema version {version}, newer than this server's {Migrations.Count}. Upgrade the server.");
         }
 
-        for (var next = version; next < Migrations.Length; next++)
+        for (var next = version; next < Migrations.Count; next++)
         {
             using var transaction = connection.BeginTransaction();
             Database.Execute(connection, Migrations[next], transaction);

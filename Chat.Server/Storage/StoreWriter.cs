@@ -15,7 +15,7 @@ namespace Chat.Server.Storage;
 /// then completes each op in queue order. SQLite admits one writer at a time anyway; doing it here also makes
 /// per-room seqs gapless and puts fan-out in commit order without any lock.
 /// </summary>
-internal sealed class StoreWriter : IAsyncDisposable
+internal sealed partial class StoreWriter : IAsyncDisposable
 {
     private readonly Channel<WriteOp> _queue;
     private readonly Database _database;
@@ -68,6 +68,7 @@ internal sealed class StoreWriter : IAsyncDisposable
         _logger.DatabaseOpened(_database.Path, from, Schema.LatestVersion);
         _rooms.Load(_connection);
         _statements = new WriterStatements(_connection);
+        CheckWritable();
         _loop = Task.Run(RunAsync);
     }
 
@@ -121,6 +122,11 @@ internal sealed class StoreWriter : IAsyncDisposable
             context.Now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             context.BatchStarted = Stopwatch.GetTimestamp();
             context.BatchSize = batch.Count;
+            if (_failure is not null)
+            {
+                ReopenIfDue(context);
+            }
+
             if (TryCommit(batch, context))
             {
                 foreach (var op in batch)
@@ -252,5 +258,5 @@ internal sealed class StoreWriter : IAsyncDisposable
     // Failures of the database as a whole rather than of one op: the whole batch is retried by its clients.
     private static bool IsTransient(SqliteException ex) =>
         (ex.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED
-            or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN;
+            or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN or SQLitePCL.raw.SQLITE_READONLY;
 }

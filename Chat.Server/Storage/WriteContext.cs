@@ -8,7 +8,8 @@ namespace Chat.Server.Storage;
 internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
     ChatOptions options)
 {
-    public WriterStatements Sql { get; } = sql;
+    /// <summary>The writer connection's statements; replaced when the writer reopens its connection after a fault.</summary>
+    public WriterStatements Sql { get; set; } = sql;
 
     public RoomHub Rooms { get; } = rooms;
 
@@ -20,6 +21,9 @@ internal sealed class WriteContext(WriterStatements sql, RoomHub rooms, Connecti
 
     /// <summary>Most rooms a user may be a member of (<see cref="ChatOptions.MaxRoomsPerUser"/>); 0 for no limit.</summary>
     public int MaxRoomsPerUser { get; } = options.MaxRoomsPerUser;
+
+    /// <summary>Rooms a user may create per hour (<see cref="ChatOptions.RoomsCreatedPerUserPerHour"/>); 0 for no limit.</summary>
+    public int RoomsCreatedPerUserPerHour { get; } = options.RoomsCreatedPerUserPerHour;
 
     /// <summary>Whether acks carry the server's timings (<see cref="ChatOptions.Timings"/>).</summary>
     public bool Timings { get; } = options.Timings;

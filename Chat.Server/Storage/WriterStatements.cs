@@ -10,6 +10,18 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
+    // The two statements every message runs, stepped without a data reader (see RawStatement).
+    private readonly RawStatement _nextSeqIfMember = new(connection, """
+        UPDATE rooms SET last_seq = last_seq + 1
+        WHERE name = ?1 AND EXISTS (SELECT 1 FROM members WHERE room_id = rooms.id AND user_id = ?2)
+        RETURNING id, last_seq
+        """);
+
+    private readonly RawStatement _insertMessage = new(connection, """
+        INSERT INTO messages (room_id, seq, sender_id, event_id, body, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        ON CONFLICT (sender_id, event_id) DO NOTHING
+        """);
+
     // Sessions read in the open transaction. The transaction holds SQLite's write lock, so no other process can revoke
     // a session until it ends; this connection's own revocations clear it. So a session read once per batch is as
     // fresh as one read per write, and a batch of one sender's writes costs one lookup instead of one per write.
@@ -96,8 +108,12 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 
     public long? FindRoom(string name) => Scalar("SELECT id FROM rooms WHERE name = $a", name);
 
-    public long CreateRoom(string name, long now) =>
-        Scalar("INSERT INTO rooms (name, created_at) VALUES ($a, $b) RETURNING id", name, now)!.Value;
+    public long CreateRoom(string name, long creatorId, long now) =>
+        Scalar("INSERT INTO rooms (name, created_at, created_by) VALUES ($a, $b, $c) RETURNING id", name, now, creatorId)!.Value;
+
+    /// <summary>Rooms the user created at or after <paramref name="since"/> (Unix milliseconds).</summary>
+    public long CountRoomsCreatedSince(long userId, long since) =>
+        Scalar("SELECT count(*) FROM rooms WHERE created_by = $a AND created_at >= $b", userId, since)!.Value;
 
     public long LastSeq(long roomId) => Scalar("SELECT last_seq FROM rooms WHERE id = $a", roomId)!.Value;
 
@@ -143,12 +159,15 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     /// </summary>
     public (long RoomId, long Seq)? NextSeqIfMember(string room, long userId)
     {
-        using var reader = Run("""
-            UPDATE rooms SET last_seq = last_seq + 1
-            WHERE name = $a AND EXISTS (SELECT 1 FROM members WHERE room_id = rooms.id AND user_id = $b)
-            RETURNING id, last_seq
-            """, room, userId);
-        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+        var statement = _nextSeqIfMember.Bind(1, room).Bind(2, userId);
+        try
+        {
+            return statement.Step() ? (statement.Int64(0), statement.Int64(1)) : null;
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }
 
     /// <summary>Undoes <see cref="NextSeqIfMember"/> for a seq that was not used, in the same transaction.</summary>
@@ -156,14 +175,24 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Prepare("UPDATE rooms SET last_seq = last_seq - 1 WHERE id = $a", roomId).ExecuteNonQuery();
 
     /// <summary>Stores a message; false, storing nothing, when the sender already used the event id.</summary>
-    public bool InsertMessage(long roomId, long seq, long senderId, string eventId, string body, long ts) =>
-        Prepare("""
-            INSERT INTO messages (room_id, seq, sender_id, event_id, body, ts) VALUES ($a, $b, $c, $d, $e, $f)
-            ON CONFLICT (sender_id, event_id) DO NOTHING
-            """, roomId, seq, senderId, eventId, body, ts).ExecuteNonQuery() == 1;
+    public bool InsertMessage(long roomId, long seq, long senderId, string eventId, string body, long ts)
+    {
+        var statement = _insertMessage.Bind(1, roomId).Bind(2, seq).Bind(3, senderId).Bind(4, eventId).Bind(5, body).Bind(6, ts);
+        try
+        {
+            statement.Step();
+            return statement.Changes == 1;
+        }
+        finally
+        {
+            statement.Reset();
+        }
+    }
 
     public void Dispose()
     {
+        _nextSeqIfMember.Dispose();
+        _insertMessage.Dispose();
         foreach (var command in _commands.Values)
         {
             command.Dispose();

@@ -74,6 +74,57 @@ public sealed class StorageFaultTests
         (await HealthAsync(server)).Should().Be((HttpStatusCode.OK, null));
     }
 
+    [Test]
+    public async Task A_read_only_database_serves_reads_refuses_writes_as_unavailable_and_recovers_when_it_is_writable_again()
+    {
+        await using var server = await TestServer.StartAsync();
+        var token = (await server.RegisterAndLoginAsync("ann")).Token;
+        await using (var before = await server.ConnectAsync(token))
+        {
+            await before.AckAsync(new JoinFrame("j", "general"));
+            await before.AckAsync(new SendFrame("m1", "general", "before"));
+        }
+
+        await server.StopAsync();
+        // As a new process would: SQLite keeps the closed writer's descriptor (open for writing) for reuse while pooled
+        // readers of this process hold locks on the file, and a reopen would get it back past the read-only mount.
+        SqliteConnection.ClearAllPools();
+        var readOnly = ReadOnlyMount.Of(server.DatabasePath);
+        try
+        {
+            // A fault only shows when the file is opened: here, at start-up.
+            await server.StartAgainAsync();
+            var health = await HealthAsync(server);
+            await using var ann = await server.ConnectAsync(token);
+            var history = await ann.AckAsync(new HistoryFrame("h", "general"));
+            var refused = await ann.NackAsync(new SendFrame("m2", "general", "during"));
+
+            history.Messages!.Select(m => m.Id).Should().Equal(["m1"], "reads are served");
+            refused.Should().Match<NackFrame>(n => n.Code == ErrorCodes.Unavailable && n.Retryable);
+            health.Should().Be((HttpStatusCode.ServiceUnavailable, "writes_failing"), "the server knows from start-up, before any write");
+            server.LogText.Should().Contain("is read-only");
+
+            readOnly.MakeWritable();
+            // The client's retry with the same id, until the writer has reopened the file (it does at most once a second).
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            ServerFrame reply;
+            while ((reply = await ann.RequestAsync(new SendFrame("m2", "general", "during"))) is NackFrame { Code: ErrorCodes.Unavailable })
+            {
+                DateTime.UtcNow.Should().BeBefore(deadline, "the writer should recover within a second or two of the fault clearing");
+                await Task.Delay(100);
+            }
+
+            reply.Should().BeOfType<AckFrame>().Which.Seq.Should().Be(2);
+            (await HealthAsync(server)).Should().Be((HttpStatusCode.OK, null));
+            server.LogText.Should().Contain("Writes recovered after");
+            Db.Messages(server.DatabasePath, "general").Select(m => m.EventId).Should().Equal("m1", "m2");
+        }
+        finally
+        {
+            readOnly.Dispose();
+        }
+    }
+
     private static async Task<(HttpStatusCode Status, string? Reason)> HealthAsync(TestServer server)
     {
         var response = await server.Http.GetAsync("/healthz");

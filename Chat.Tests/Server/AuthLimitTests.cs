@@ -111,6 +111,36 @@ public sealed class AuthLimitTests
     }
 
     [Test]
+    public async Task Registrations_past_the_hourly_limit_of_one_address_get_429_with_retry_after_while_another_address_still_registers()
+    {
+        await using var server = await TestServer.StartAsync("RegistrationsPerIpPerHour=3");
+        using var client = Loopback.HttpFrom("127.0.0.2", server.BaseAddress);
+        using var other = Loopback.HttpFrom("127.0.0.3", server.BaseAddress);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await client.RegisterAsync($"user{i}", Password);
+            statuses.Add(response.StatusCode);
+        }
+
+        // A refused registration (a taken name) costs a hash too, so it counts.
+        using var taken = await client.RegisterAsync("user0", Password);
+        using var limited = await client.RegisterAsync("user9", Password);
+        using var login = await client.LoginAsync("user0", Password);
+        using var fromElsewhere = await other.RegisterAsync("user3", Password);
+
+        statuses.Should().AllBeEquivalentTo(HttpStatusCode.Created);
+        taken.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        limited.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        (await limited.ErrorCodeAsync()).Should().Be(ErrorCodes.RateLimited);
+        // The bucket refills one registration every 20 minutes: the wait is about that, never less than it.
+        limited.Headers.RetryAfter!.Delta.Should().BeGreaterThan(TimeSpan.FromMinutes(19)).And.BeLessThanOrEqualTo(TimeSpan.FromMinutes(20));
+        login.StatusCode.Should().Be(HttpStatusCode.OK, "logins are not registrations");
+        fromElsewhere.StatusCode.Should().Be(HttpStatusCode.Created, "another address has its own allowance");
+        Db.Query(server.DatabasePath, "SELECT name FROM users", r => r.GetString(0)).Should().BeEquivalentTo(["user0", "user1", "user3"]);
+    }
+
+    [Test]
     public async Task Past_the_hashing_queue_login_and_register_answer_503_unavailable_with_retry_after_at_once()
     {
         // One hashing thread, one waiting place, and hashes slow enough that concurrent requests pile up.
@@ -160,6 +190,7 @@ public sealed class AuthLimitTests
             FileDescriptorReserve = 10,
             MaxConnectionsPerIp = -1,
             RequestHeadersTimeout = TimeSpan.Zero,
+            RegistrationsPerIpPerHour = -1,
         }.Validate();
 
         problems.Should().Contain(p => p.Contains("MaxConcurrentHashes", StringComparison.Ordinal))
@@ -167,7 +198,8 @@ public sealed class AuthLimitTests
             .And.Contain(p => p.Contains("FailedLoginPeriod", StringComparison.Ordinal))
             .And.Contain(p => p.Contains("FileDescriptorReserve", StringComparison.Ordinal))
             .And.Contain(p => p.Contains("MaxConnectionsPerIp", StringComparison.Ordinal))
-            .And.Contain(p => p.Contains("RequestHeadersTimeout", StringComparison.Ordinal));
+            .And.Contain(p => p.Contains("RequestHeadersTimeout", StringComparison.Ordinal))
+            .And.Contain(p => p.Contains("RegistrationsPerIpPerHour", StringComparison.Ordinal));
     }
 
     private static string StoredHash(TestServer server, string user) =>

@@ -65,6 +65,9 @@ internal sealed class TestServer : IAsyncDisposable
         await StartAppAsync();
     }
 
+    /// <summary>Starts again after <see cref="StopAsync"/>, on the same database file (on a new port).</summary>
+    public Task StartAgainAsync() => StartAppAsync();
+
     /// <summary>Stops gracefully, as on SIGTERM.</summary>
     public async Task StopAsync()
     {
@@ -143,6 +146,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Chat:WritesPerSecondPerUser=0",
             // Tests log in far more often than a person; the tests of these limits set them.
             "--Chat:AuthRequestsPerMinutePerIp=0",
+            "--Chat:RegistrationsPerIpPerHour=0",
             "--Serilog:MinimumLevel:Default=Debug",
             .. _settings.Select(s => "--Chat:" + s),
         ];

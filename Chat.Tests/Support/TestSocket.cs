@@ -17,12 +17,13 @@ internal sealed class TestSocket : IAsyncDisposable
 
     public WelcomeFrame Welcome { get; private set; } = null!;
 
-    public static async Task<TestSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions> configure)
+    /// <summary>Connects, through <paramref name="invoker"/> when given (to choose how the TCP connection is made).</summary>
+    public static async Task<TestSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions> configure, HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         configure(socket.Options);
         using var timeout = new CancellationTokenSource(Patience);
-        await socket.ConnectAsync(uri, timeout.Token);
+        await socket.ConnectAsync(uri, invoker, timeout.Token);
         var connection = new TestSocket(socket);
         connection.Welcome = (WelcomeFrame)await connection.ReceiveAsync();
         return connection;
