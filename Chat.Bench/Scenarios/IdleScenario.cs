@@ -63,9 +63,17 @@ internal static class IdleScenario
             for (var n = 0; !stopPings.IsCancellationRequested; n++)
             {
                 var start = Clock.Now;
-                if (await pinger.PingAsync($"p{n}", stopPings.Token) is null)
+                try
                 {
-                    pings.Enqueue((start, Clock.Now));
+                    if (await pinger.PingAsync($"p{n}", stopPings.Token) is null)
+                    {
+                        pings.Enqueue((start, Clock.Now));
+                    }
+                }
+                catch (OperationCanceledException) when (stopPings.IsCancellationRequested)
+                {
+                    // Stopped while a ping was being sent.
+                    break;
                 }
 
                 await Task.Delay(PingGap, stopPings.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

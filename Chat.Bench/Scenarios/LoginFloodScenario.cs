@@ -67,9 +67,17 @@ internal static class LoginFloodScenario
             {
                 var recordInto = Volatile.Read(ref phase);
                 var start = Clock.Now;
-                if (await neighbour.PingAsync($"p{n}", stopPings.Token) is null && !stopPings.IsCancellationRequested)
+                try
                 {
-                    recordInto?.RecordTicks(start, Clock.Now);
+                    if (await neighbour.PingAsync($"p{n}", stopPings.Token) is null && !stopPings.IsCancellationRequested)
+                    {
+                        recordInto?.RecordTicks(start, Clock.Now);
+                    }
+                }
+                catch (OperationCanceledException) when (stopPings.IsCancellationRequested)
+                {
+                    // Stopped while a ping was being sent.
+                    break;
                 }
 
                 await Task.Delay(PingGap, stopPings.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
