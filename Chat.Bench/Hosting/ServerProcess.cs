@@ -65,6 +65,8 @@ internal sealed class ServerProcess : IAsyncDisposable
             ["Chat:EventsPerSecond"] = "0",
             ["Chat:WritesPerSecondPerUser"] = "0",
             ["Chat:MaxConnectionsPerUser"] = "0",
+            // Every lane and member is a user of its own with rooms of its own, created in seconds.
+            ["Chat:RoomsCreatedPerUserPerHour"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Warning",
         };
@@ -115,6 +117,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         // protect a public server would refuse most of them.
         ["Chat:AuthRequestsPerMinutePerIp"] = "0",
         ["Chat:MaxConnectionsPerIp"] = "0",
+        ["Chat:RegistrationsPerIpPerHour"] = "0",
         // Hundreds of logins at once would overflow the short queue of password checks, which answers 503.
         ["Chat:HashQueueLength"] = "100000",
     };
