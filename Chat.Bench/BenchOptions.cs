@@ -57,6 +57,25 @@ internal sealed record BenchOptions
     // idle
     public int Idle { get; init; } = 2_000;
 
+    /// <summary>idle: the users whose sessions the connections belong to, in turn. Default 1.</summary>
+    public int IdleUsers { get; init; } = 1;
+
+    /// <summary>idle: the connection counts to step through; default none (four equal steps to <see cref="Idle"/>).</summary>
+    public IReadOnlyList<int> IdleSteps { get; init; } = [];
+
+    /// <summary>
+    /// idle, fanout: child processes holding the clients (0 = this process). Default none: this process, or as many
+    /// agents as needed when the connections exceed what one may hold.
+    /// </summary>
+    public int? Agents { get; init; }
+
+    // login-flood
+    /// <summary>Wrong-password logins in flight at once. Default 8.</summary>
+    public int Attackers { get; init; } = 8;
+
+    /// <summary>Loopback addresses the attacker spreads over, 127.0.0.2 and up. Default 2.</summary>
+    public int AttackerAddresses { get; init; } = 2;
+
     // faults
     public int FaultSends { get; init; } = 2_000;
     public double FaultSeconds { get; init; } = 10;

@@ -60,9 +60,11 @@ internal sealed class Harness : IAsyncDisposable
 
     /// <summary>
     /// A server with the command line's settings plus <paramref name="variant"/>'s. With --url there is only the
-    /// running server: a variant that needs other switches is not available (null).
+    /// running server: a variant that needs other switches is not available (null). With <paramref name="defaultAuth"/>
+    /// the server keeps its own password hashing and per-address limits instead of the harness's relaxed ones.
     /// </summary>
-    public async Task<Target?> TargetAsync(string name, IReadOnlyDictionary<string, string> variant, CancellationToken cancellationToken)
+    public async Task<Target?> TargetAsync(string name, IReadOnlyDictionary<string, string> variant, CancellationToken cancellationToken,
+        bool defaultAuth = false)
     {
         if (Options.Url is { } url)
         {
@@ -90,7 +92,7 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         Status($"starting server ({name})");
-        var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, cancellationToken);
+        var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, defaultAuth, cancellationToken);
         _targets.Add(target);
         return target;
     }

@@ -27,17 +27,23 @@ var idle = new Option<int?>("--idle") { Description = "idle: connections to open
 var faultSends = new Option<int?>("--fault-sends") { Description = "faults: sends per path (default 2,000)", Recursive = true };
 var faultSeconds = new Option<double?>("--fault-seconds") { Description = "faults: seconds the sends are spread over (default 10; 2 with --quick)", Recursive = true };
 var clientAddress = new Option<string?>("--client-address") { Description = "Bind the measured clients to this loopback address (127.0.0.2, ...), so that several harness processes can share one --url server", Recursive = true };
+var attackers = new Option<int?>("--attackers") { Description = "login-flood: wrong-password logins in flight at once (default 8)", Recursive = true };
+var attackerAddresses = new Option<int?>("--attacker-addresses") { Description = "login-flood: loopback addresses the attacker uses, 127.0.0.2 and up (default 2)", Recursive = true };
+var agents = new Option<int?>("--agents") { Description = $"idle, fanout: hold the clients in N child processes, each bound to its own loopback address (127.0.0.2, ...) and holding at most {Chat.Bench.Agents.ClientGroups.MaxPerAgent:N0}; 0 = this process (default: 0, or as many as needed past that)", Recursive = true };
+var steps = new Option<string?>("--steps") { Description = "idle: connection counts to step through, ascending, e.g. 1000,5000,10000,19000 (default four equal steps to --idle)", Recursive = true };
+var idleUsers = new Option<int?>("--idle-users") { Description = "idle: users the connections belong to, in turn (default 1)", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress,
+    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers,
 };
 
 BenchOptions Read(ParseResult p)
 {
     var isQuick = p.GetValue(quick);
     var defaults = new BenchOptions();
+    var idleSteps = IdleSteps(p.GetValue(steps));
     return new BenchOptions
     {
         Url = HttpAddress(p.GetValue(url), "--url"),
@@ -58,12 +64,36 @@ BenchOptions Read(ParseResult p)
         Rooms = p.GetValue(rooms) ?? (isQuick ? 2 : defaults.Rooms),
         Members = p.GetValue(members) ?? (isQuick ? 10 : defaults.Members),
         RoomRate = p.GetValue(roomRate) ?? defaults.RoomRate,
-        Idle = p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
+        IdleSteps = idleSteps,
+        // With --steps, the last step is the number of connections.
+        Idle = idleSteps is [.., var last] ? last : p.GetValue(idle) ?? (isQuick ? 100 : defaults.Idle),
+        IdleUsers = InRange(p.GetValue(idleUsers) ?? defaults.IdleUsers, 1, 100_000, "--idle-users"),
+        Agents = p.GetValue(agents) is { } a ? InRange(a, 0, 250, "--agents") : null,
         FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
         FaultSeconds = p.GetValue(faultSeconds) ?? (isQuick ? 2 : defaults.FaultSeconds),
         FaultMeanLifetimeMs = p.GetValue(faultLifetime) ?? defaults.FaultMeanLifetimeMs,
+        Attackers = InRange(p.GetValue(attackers) ?? defaults.Attackers, 1, 10_000, "--attackers"),
+        AttackerAddresses = InRange(p.GetValue(attackerAddresses) ?? defaults.AttackerAddresses, 1, 200, "--attacker-addresses"),
     };
 }
+
+static int[] IdleSteps(string? text)
+{
+    if (text is null)
+    {
+        return [];
+    }
+
+    var counts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(t => int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n : throw new ArgumentException($"--steps takes positive whole numbers separated by commas (got '{t}')"))
+        .ToArray();
+    return counts.Length > 0 && counts.Zip(counts.Skip(1)).All(pair => pair.First < pair.Second)
+        ? counts : throw new ArgumentException($"--steps must be ascending (got '{text}')");
+}
+
+static int InRange(int value, int min, int max, string option) =>
+    value >= min && value <= max ? value : throw new ArgumentException($"{option} must be {min:N0} to {max:N0} (got {value})");
 
 static Uri? HttpAddress(string? text, string option) =>
     text is null ? null
@@ -80,7 +110,21 @@ void Scenario(string name, string description, Func<Harness, CancellationToken, 
     var command = new Command(name, description);
     command.SetAction(async (parse, cancellationToken) =>
     {
-        await using var harness = new Harness(Read(parse), name, "Chat.Bench " + string.Join(' ', args));
+        BenchOptions options;
+        try
+        {
+            options = Read(parse);
+            // Too many connections for the agents asked for is a command-line error, found before any server starts.
+            _ = Chat.Bench.Agents.ClientGroups.AgentsFor(options.Idle, options.Agents);
+            _ = Chat.Bench.Agents.ClientGroups.AgentsFor(options.Rooms * options.Members, options.Agents);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"Chat.Bench {name}: {ex.Message}");
+            return 2;
+        }
+
+        await using var harness = new Harness(options, name, "Chat.Bench " + string.Join(' ', args));
         try
         {
             await run(harness, cancellationToken);
@@ -101,7 +145,19 @@ Scenario("fanout", "R rooms of M members; senders at a fixed rate per room; late
 Scenario("idle", "K idle authenticated WebSockets; the server's memory per connection", IdleScenario.RunAsync);
 Scenario("revocation", "Log out while sends are in flight on each path: time to the socket's close, writes accepted after the logout", RevocationScenario.RunAsync);
 Scenario("faults", "Each path through a relay that cuts connections at random: sends lost, duplicated, and the latency of recovery", FaultsScenario.RunAsync);
+Scenario("login-flood", "Wrong-password logins from several addresses against default auth settings: a neighbour's ping, the attacker's answers, a legitimate login", LoginFloodScenario.RunAsync);
 Scenario("compare", "The published matrix: ws, http1, http2 and echo interleaved over rounds, with ratios to ws", CompareScenario.RunAsync);
+
+// An agent: a child process the harness starts to hold more client connections than one process may open. Not for
+// direct use; it speaks JSON lines on stdin and stdout (Chat.Bench/Agents).
+var agent = new Command("agent", "Holds client connections for a parent harness process (internal)") { Hidden = true };
+agent.SetAction(async (parse, _) =>
+{
+    var server = HttpAddress(parse.GetValue(url), "--url") ?? throw new ArgumentException("agent needs --url");
+    var address = LoopbackAddress(parse.GetValue(clientAddress)) ?? throw new ArgumentException("agent needs --client-address");
+    return await Chat.Bench.Agents.AgentHost.RunAsync(server, address);
+});
+root.Add(agent);
 
 var folder = new Argument<string>("folder") { Description = "A results folder (the --out of a run)" };
 var expect = new Option<string[]>("--expect") { Description = "Scenarios that must have runs in it (repeatable)" };

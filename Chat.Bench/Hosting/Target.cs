@@ -42,9 +42,9 @@ internal sealed class Target : IAsyncDisposable
     public IPAddress? ClientAddress { get; init; }
 
     public static async Task<Target> StartAsync(string name, string repositoryRoot, IReadOnlyDictionary<string, string> settings, IPAddress? clientAddress,
-        CancellationToken cancellationToken)
+        bool defaultAuth, CancellationToken cancellationToken)
     {
-        var server = await ServerProcess.StartAsync(repositoryRoot, settings, cancellationToken);
+        var server = await ServerProcess.StartAsync(repositoryRoot, settings, defaultAuth, cancellationToken);
         return new Target(name, server, server.Http1, server.Http2) { ClientAddress = clientAddress };
     }
 

@@ -22,6 +22,24 @@ internal sealed class Latency
 
     public void Add(Latency other) => _histogram.Add(other._histogram);
 
+    /// <summary>
+    /// The recorded values as (value, count) pairs, one per histogram bucket: what a child process sends its parent,
+    /// which <see cref="Import"/>s them into its own histogram with the same precision.
+    /// </summary>
+    public long[][] Export() => _histogram.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo }).ToArray();
+
+    /// <summary>Adds (value, count) pairs from <see cref="Export"/>.</summary>
+    public void Import(IEnumerable<long[]> pairs)
+    {
+        foreach (var pair in pairs)
+        {
+            if (pair is [var value, var count] && count > 0)
+            {
+                _histogram.RecordValueWithCount(Math.Clamp(value, 0, MaxMicros), count);
+            }
+        }
+    }
+
     /// <summary>The value at <paramref name="percentile"/> (0 to 100), in microseconds; 0 when nothing was recorded.</summary>
     public double Percentile(double percentile) => Count == 0 ? 0 : _histogram.GetValueAtPercentile(percentile);
 

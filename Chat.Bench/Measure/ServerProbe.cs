@@ -6,7 +6,14 @@ namespace Chat.Bench.Measure;
 /// <param name="CpuSeconds">User plus system CPU time since the process started.</param>
 /// <param name="RssBytes">Resident memory.</param>
 /// <param name="AllocatedBytes">Bytes the runtime has allocated since start; NaN when /metrics is off.</param>
-internal sealed record UsageSample(double CpuSeconds, double RssBytes, double AllocatedBytes);
+internal sealed record UsageSample(double CpuSeconds, double RssBytes, double AllocatedBytes)
+{
+    /// <summary>The managed heap after the server's last garbage collection, all generations; NaN when /metrics is off.</summary>
+    public double GcHeapBytes { get; init; } = double.NaN;
+
+    /// <summary>Memory the garbage collector had committed at its last collection; NaN when /metrics is off.</summary>
+    public double GcCommittedBytes { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// Reads a server's CPU time, memory and allocations. For a server the harness started, CPU and memory come from
@@ -29,7 +36,11 @@ internal sealed class ServerProbe(int? pid, Uri server, HttpClient http)
             rss = metrics.GetValueOrDefault("process_working_set_bytes", double.NaN);
         }
 
-        return new UsageSample(cpu, rss, metrics.GetValueOrDefault("system_runtime_dotnet_gc_heap_total_allocated", double.NaN));
+        return new UsageSample(cpu, rss, metrics.GetValueOrDefault("system_runtime_dotnet_gc_heap_total_allocated", double.NaN))
+        {
+            GcHeapBytes = metrics.GetValueOrDefault("system_runtime_dotnet_gc_last_collection_heap_size", double.NaN),
+            GcCommittedBytes = metrics.GetValueOrDefault("system_runtime_dotnet_gc_last_collection_memory_committed_size", double.NaN),
+        };
     }
 
     private async Task<IReadOnlyDictionary<string, double>> ScrapeAsync(CancellationToken cancellationToken)

@@ -41,6 +41,7 @@ internal static class Plots
             "latency (ms)", [(Metric.P50, " p50", 1000), (Metric.P99, " p99", 1000)]));
         files.AddRange(IdleMemory(folder, results.Runs.Where(r => r.Scenario == "idle").ToList()));
         files.AddRange(Revocation(folder, results.Runs.Where(r => r.Scenario == "revocation").ToList()));
+        files.AddRange(LoginFlood(folder, results.Runs.Where(r => r.Scenario == "login-flood").ToList()));
         return files;
     }
 
@@ -90,6 +91,30 @@ internal static class Plots
         plot.Title("Revocation: logout request to socket close (one bar per round)");
         plot.YLabel("ms");
         yield return Save(plot, folder, "revocation.png");
+    }
+
+    /// <summary>The neighbour's ping percentiles while idle and under the login flood, side by side.</summary>
+    private static IEnumerable<string> LoginFlood(string folder, List<RunResult> runs)
+    {
+        if (runs.Count == 0)
+        {
+            yield break;
+        }
+
+        (string Prefix, string Label)[] phases = [("pingIdle", "idle"), ("pingFlood", "flood")];
+        (string Suffix, string Label)[] percentiles = [("P50Us", "p50"), ("P90Us", "p90"), ("P99Us", "p99"), ("P999Us", "p99.9")];
+        var plot = new Plot();
+        foreach (var (prefix, label) in phases)
+        {
+            var ys = percentiles.Select(p => runs.Average(r => r[prefix + p.Suffix]) / 1000).ToArray();
+            plot.Add.Scatter(Enumerable.Range(0, ys.Length).Select(i => (double)i).ToArray(), ys).LegendText = label;
+        }
+
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, percentiles.Length).Select(i => (double)i).ToArray(), percentiles.Select(p => p.Label).ToArray());
+        plot.Title("Login flood: a connected neighbour's ping round trip");
+        plot.YLabel("ms");
+        plot.ShowLegend();
+        yield return Save(plot, folder, "login-flood-ping.png");
     }
 
     /// <summary>

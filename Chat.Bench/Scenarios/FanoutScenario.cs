@@ -1,4 +1,5 @@
 using System.Globalization;
+using Chat.Bench.Agents;
 using Chat.Bench.Hosting;
 using Chat.Bench.Measure;
 using Chat.Bench.Net;
@@ -9,8 +10,9 @@ namespace Chat.Bench.Scenarios;
 
 /// <summary>
 /// <c>fanout</c>: R rooms of M members, each member a user with a WebSocket of its own; one sender per room sends at a
-/// fixed rate (open loop) over the chosen path. Latency runs from each message's intended send time to each member's
-/// receipt of it; deliveries per second count every member's receipt.
+/// fixed rate (open loop) over the chosen path. The members are held in this process or spread over agent processes
+/// (<c>--agents</c>). Latency runs from each message's intended send time (carried in its event id) to each member's
+/// receipt of it; deliveries per second count every member's receipt inside the window.
 /// </summary>
 internal static class FanoutScenario
 {
@@ -31,19 +33,25 @@ internal static class FanoutScenario
         }
 
         var o = harness.Options;
+        var agents = ClientGroups.AgentsFor(o.Rooms * o.Members, o.Agents);
         var runId = harness.NextRunName();
         var wire = new Wire(target.ClientAddress);
         var accounts = new Accounts(target.Admin, target.Http1, runId);
-        using var factory = new LaneFactory(target, accounts, wire, TimeSpan.FromMilliseconds(o.RttMs), Frames.Body(o.BodyBytes), runId);
-        var due = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var rtt = TimeSpan.FromMilliseconds(o.RttMs);
+        using var factory = new LaneFactory(target, accounts, wire, rtt, Frames.Body(o.BodyBytes), runId);
         var window = new Window(target.Probe, wire);
-        var latencies = Enumerable.Range(0, o.Rooms).Select(_ => new Latency()).ToArray();
-        var delivered = new long[o.Rooms];
         var senders = new ILane[o.Rooms];
-        var members = new List<WsLane>();
         var sendErrors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        // The senders' own answers, from the same intended times: what part of a delivery's latency is the send's commit.
+        var acks = new Latency();
+        // How late each send left against its intended time: the harness's own health (a late sender inflates latency).
+        var lateness = new Latency();
+        harness.Status(agents == 0 ? "fanout: receivers in this process" : $"fanout: starting {agents} agent processes");
+        var groups = await ClientGroups.StartAsync(agents, target.Route(rtt).Http1, target.ClientAddress, cancellationToken);
         try
         {
+            // Every member is a user of its own; member m of room r is held by group (r × M + m) mod groups.
+            var members = Enumerable.Range(0, groups.Count).Select(_ => new List<MemberSpec>()).ToArray();
             using var gate = new SemaphoreSlim(16);
             for (var r = 0; r < o.Rooms; r++)
             {
@@ -51,98 +59,126 @@ internal static class FanoutScenario
                 senders[r] = await factory.CreateAsync(path, r, 1, cancellationToken);
                 var room = $"r{runId}-{r}";
                 var index = r;
-                members.AddRange(await Task.WhenAll(Enumerable.Range(0, o.Members).Select(async m =>
+                var specs = await Task.WhenAll(Enumerable.Range(0, o.Members).Select(async m =>
                 {
                     await gate.WaitAsync(cancellationToken);
                     try
                     {
                         var (_, token) = await accounts.CreateAsync($"m{index}x{m}", cancellationToken);
                         await accounts.JoinAsync(token, room, cancellationToken);
-                        var member = await factory.OpenWebSocketAsync(token, room, $"m{index}x{m}", cancellationToken);
-                        member.OnPush = (id, at) =>
-                        {
-                            if (id is not null && due.TryGetValue(id, out var intended) && window.StartTicks != 0 && window.Contains(at))
-                            {
-                                lock (latencies[index])
-                                {
-                                    latencies[index].RecordTicks(intended, at);
-                                    delivered[index]++;
-                                }
-                            }
-                        };
-                        return member;
+                        return new MemberSpec(token, room);
                     }
                     finally
                     {
                         gate.Release();
                     }
-                })));
+                }));
+                for (var m = 0; m < specs.Length; m++)
+                {
+                    members[(r * o.Members + m) % groups.Count].Add(specs[m]);
+                }
             }
 
+            harness.Status($"fanout: connecting {o.Rooms * o.Members} members");
+            var opened = await Task.WhenAll(groups.Select((g, i) => g.OpenMembersAsync(members[i], cancellationToken)));
+            if (opened.FirstOrDefault(x => x.Failed > 0) is { } failed)
+            {
+                throw new InvalidOperationException($"{opened.Sum(x => x.Failed)} members could not connect: {failed.FirstError}");
+            }
+
+            // The window is fixed in advance on the clock every process of this host shares, so that receivers in
+            // other processes count exactly the receipts that arrive inside it.
+            var windowStart = Clock.Now + Clock.Ticks(o.Warmup);
+            var windowEnd = windowStart + Clock.Ticks(o.Duration);
+            await Task.WhenAll(groups.Select(g => g.SetWindowAsync(windowStart, windowEnd, cancellationToken)));
             harness.Status($"fanout: {o.Rooms} rooms × {o.Members} members at {o.RoomRate}/s per room");
-            var stopAt = Clock.Now + Clock.Ticks(o.Warmup + o.Duration);
-            var loops = senders.Select((lane, r) => Task.Run(async () =>
+            // The rooms' schedules are staggered evenly over one period, so that together they make a steady stream of
+            // R × rate messages a second rather than R messages at the same instant, rate times a second: a burst the
+            // server must drain before the last of them is delivered.
+            var scheduleStart = Clock.Now;
+            var schedules = Enumerable.Range(0, o.Rooms)
+                .Select(r => new OpenLoopSchedule(scheduleStart + Clock.Ticks(TimeSpan.FromSeconds(r / (o.RoomRate * o.Rooms))), o.RoomRate,
+                    System.Diagnostics.Stopwatch.Frequency))
+                .ToList();
+            var inFlight = new System.Collections.Concurrent.ConcurrentQueue<Task>();
+            async Task SendOneAsync(ILane lane, long intended)
             {
-                var schedule = new OpenLoopSchedule(Clock.Now, o.RoomRate, System.Diagnostics.Stopwatch.Frequency);
-                var inFlight = new List<Task>();
-                for (long k = 0; ; k++)
+                var left = Clock.Now;
+                if (left >= windowStart && left < windowEnd)
                 {
-                    var intended = schedule.IntendedTicks(k);
-                    if (intended >= stopAt)
+                    lock (lateness)
                     {
-                        break;
+                        lateness.RecordTicks(intended, left);
                     }
-
-                    var wait = intended - Clock.Now;
-                    if (wait > 0)
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(Clock.Seconds(wait)), cancellationToken);
-                    }
-
-                    var id = lane.NextId();
-                    due[id] = intended;
-                    inFlight.Add(Task.Run(async () =>
-                    {
-                        var error = await lane.SendAsync(id, cancellationToken);
-                        if (error is not null)
-                        {
-                            lock (sendErrors)
-                            {
-                                sendErrors[error] = sendErrors.GetValueOrDefault(error) + 1;
-                            }
-                        }
-                    }, cancellationToken));
                 }
 
-                await Task.WhenAll(inFlight);
-            }, cancellationToken)).ToList();
-
-            await Task.Delay(o.Warmup, cancellationToken);
-            await window.StartAsync(cancellationToken);
-            await Task.Delay(o.Duration, cancellationToken);
-            await window.EndAsync(cancellationToken);
-            await Task.WhenAll(loops);
-
-            var all = new Latency();
-            long deliveries = 0;
-            for (var r = 0; r < o.Rooms; r++)
-            {
-                lock (latencies[r])
+                // The intended time travels in the event id, so a receiver in any process measures from it.
+                var error = await lane.SendAsync(StampedIds.Stamp(lane.NextId(), intended), cancellationToken);
+                var answered = Clock.Now;
+                if (error is null && answered >= windowStart && answered < windowEnd)
                 {
-                    all.Add(latencies[r]);
-                    deliveries += delivered[r];
+                    lock (acks)
+                    {
+                        acks.RecordTicks(intended, answered);
+                    }
+                }
+                else if (error is not null)
+                {
+                    lock (sendErrors)
+                    {
+                        sendErrors[error] = sendErrors.GetValueOrDefault(error) + 1;
+                    }
                 }
             }
 
+            var pacing = Pacer.RunAsync(schedules, windowEnd,
+                (r, _, intended) => inFlight.Enqueue(Task.Run(() => SendOneAsync(senders[r], intended), cancellationToken)), cancellationToken);
+
+            await DelayUntilAsync(windowStart, cancellationToken);
+            await window.StartAsync(cancellationToken);
+            factory.Timings.Recording = true;
+            await DelayUntilAsync(windowEnd, cancellationToken);
+            factory.Timings.Recording = false;
+            await window.EndAsync(cancellationToken);
+            await pacing;
+            await Task.WhenAll(inFlight);
+
+            var reports = await Task.WhenAll(groups.Select(g => g.ReportAsync(cancellationToken)));
+            var all = new Latency();
+            foreach (var report in reports)
+            {
+                all.Import(report.Latency);
+            }
+
+            var deliveries = reports.Sum(x => x.Deliveries);
+            var seconds = Clock.Seconds(windowEnd - windowStart);
             var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal)
             {
                 ["deliveries"] = deliveries,
-                ["deliveriesPerSec"] = deliveries / window.Seconds,
+                ["deliveriesPerSec"] = deliveries / seconds,
                 ["expectedDeliveriesPerSec"] = o.Rooms * o.Members * o.RoomRate,
-                ["members"] = members.Count,
+                ["members"] = opened.Sum(x => x.Opened),
+                ["agents"] = agents,
             };
             all.WriteTo(metrics);
+            lock (acks)
+            {
+                acks.WriteTo(metrics, "ack");
+            }
+
+            lock (lateness)
+            {
+                lateness.WriteTo(metrics, "sendLate");
+            }
+
             window.WriteTo(metrics, deliveries);
+            // With --set Chat:Timings=true, where the server's time per send went (ws senders only).
+            factory.Timings.WriteTo(metrics);
+            // The receivers' bytes and (in agents) CPU are the client's too.
+            var n = Math.Max(deliveries, 1);
+            metrics[Metric.BytesDown] += (double)reports.Sum(x => x.BytesInWindow) / n;
+            metrics[Metric.ClientCpu] += reports.Sum(x => x.CpuSecondsInWindow) * 1e6 / n;
+            metrics["clientCpuPercent"] += reports.Sum(x => x.CpuSecondsInWindow) * 100 / seconds;
             // Per delivery, not per message: the server's cost of fan-out.
             metrics["serverCpuUsPerDelivery"] = metrics[Metric.ServerCpu];
             metrics.Remove(Metric.ServerCpu);
@@ -160,6 +196,7 @@ internal static class FanoutScenario
                     ["members"] = o.Members.ToString(CultureInfo.InvariantCulture),
                     ["roomRate"] = o.RoomRate.ToString(CultureInfo.InvariantCulture),
                     ["rttMs"] = o.RttMs.ToString(CultureInfo.InvariantCulture),
+                    ["agents"] = agents.ToString(CultureInfo.InvariantCulture),
                     ["server"] = target.Name,
                 },
                 Metrics = metrics,
@@ -168,7 +205,17 @@ internal static class FanoutScenario
         }
         finally
         {
-            await Task.WhenAll(senders.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()).Concat(members.Select(m => m.DisposeAsync().AsTask())));
+            await Task.WhenAll(senders.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()));
+            await ClientGroups.DisposeAllAsync(groups);
+        }
+    }
+
+    private static async Task DelayUntilAsync(long ticks, CancellationToken cancellationToken)
+    {
+        var wait = ticks - Clock.Now;
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(Clock.Seconds(wait)), cancellationToken);
         }
     }
 }

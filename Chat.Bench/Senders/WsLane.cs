@@ -138,7 +138,9 @@ internal sealed class WsLane : ILane
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        // Small at first (a push is a few hundred bytes) and doubled for a bigger frame: thousands of idle sockets
+        // in one process must not each hold a large buffer.
+        var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
         try
         {
             while (true)
