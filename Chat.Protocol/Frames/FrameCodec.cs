@@ -34,7 +34,15 @@ public static class FrameCodec
     }
 
     /// <summary>Writes one server frame as UTF-8 JSON, with its <c>type</c> first.</summary>
-    public static byte[] Write(ServerFrame frame) =>
+    public static byte[] Write(ServerFrame frame) => frame switch
+    {
+        MessageFrame message => HotFrames.Write(message),
+        AckFrame ack when HotFrames.IsSendAck(ack) => HotFrames.WriteSendAck(ack),
+        _ => WriteSerialized(frame),
+    };
+
+    /// <summary>Writes one server frame with the source-generated serializer, the reference for every frame.</summary>
+    internal static byte[] WriteSerialized(ServerFrame frame) =>
         JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Wire.ServerFrame);
 
     /// <summary>Writes one client frame as UTF-8 JSON, with its <c>type</c> first.</summary>
