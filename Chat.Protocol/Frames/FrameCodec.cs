@@ -11,7 +11,13 @@ public static class FrameCodec
     /// Reads one client frame. Never throws for bad input: a frame that cannot be read comes back as an
     /// error message, with the frame's id when the id itself could be read.
     /// </summary>
-    public static ClientFrameReadResult ReadClientFrame(ReadOnlySpan<byte> utf8)
+    public static ClientFrameReadResult ReadClientFrame(ReadOnlySpan<byte> utf8) =>
+        HotFrames.TryReadSend(utf8, out var send) && Names.IsValidEventId(send!.Id)
+            ? ClientFrameReadResult.Ok(send)
+            : ReadSerialized(utf8);
+
+    /// <summary>Reads one client frame with the source-generated serializer, the reference for every frame.</summary>
+    internal static ClientFrameReadResult ReadSerialized(ReadOnlySpan<byte> utf8)
     {
         ClientFrame? frame;
         try
