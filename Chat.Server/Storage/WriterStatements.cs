@@ -4,7 +4,7 @@ namespace Chat.Server.Storage;
 
 /// <summary>
 /// The writer connection's statements, prepared once and reused for every batch. Used only from the writer loop.
-/// Transactions are begun with plain SQL (see <see cref="StoreWriter"/>), so commands need no transaction object.
+/// Transactions are begun and ended here with plain SQL, so commands need no transaction object.
 /// </summary>
 internal sealed class WriterStatements(SqliteConnection connection) : IDisposable
 {
