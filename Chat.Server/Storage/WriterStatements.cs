@@ -25,8 +25,8 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     // Sessions read in the open transaction. The transaction holds SQLite's write lock, so no other process can revoke
     // a session until it ends; this connection's own revocations clear it. So a session read once per batch is as
     // fresh as one read per write, and a batch of one sender's writes costs one lookup instead of one per write.
+    // Every read in a transaction is made at the batch's one clock reading, so the state kept is the state at that time.
     private readonly Dictionary<long, SessionState> _sessionsRead = [];
-    private long _sessionsReadAt;
 
     /// <summary>Begins the batch's transaction, taking the write lock at once.</summary>
     public void BeginImmediate()
@@ -47,15 +47,9 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Prepare("ROLLBACK").ExecuteNonQuery();
     }
 
-    /// <summary>The session's state at <paramref name="now"/>, read at most once per transaction.</summary>
+    /// <summary>The session's state at <paramref name="now"/> (the batch's clock reading), read at most once per transaction.</summary>
     public SessionState ReadSession(long sessionId, long now)
     {
-        if (now != _sessionsReadAt)
-        {
-            _sessionsRead.Clear();
-            _sessionsReadAt = now;
-        }
-
         if (!_sessionsRead.TryGetValue(sessionId, out var state))
         {
             using var reader = Run("SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);

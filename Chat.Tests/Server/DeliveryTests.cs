@@ -236,7 +236,7 @@ public sealed class DeliveryTests
         }
 
         var flood = Flood.Start(sockets, "general", maxPerSocket: 5_000);
-        await Task.Delay(300);
+        await flood.UntilStoredAsync(server.DatabasePath, 100);
         await server.StopAsync();
         await flood.Running;
 

@@ -33,7 +33,7 @@ public sealed class ProcessShutdownTests
             }
 
             var flood = Flood.Start(sockets, "general", maxPerSocket: 20_000);
-            await Task.Delay(500);
+            await flood.UntilStoredAsync(databasePath, 200);
             var exitCode = await server.TerminateAsync();
             await flood.Running.WaitAsync(TimeSpan.FromSeconds(60));
 

@@ -19,6 +19,22 @@ internal sealed class Flood
     /// <summary>How each socket was closed by the server.</summary>
     public ConcurrentBag<WebSocketCloseStatus?> Closes { get; } = [];
 
+    /// <summary>Returns once the server has stored at least <paramref name="count"/> messages: the flood is under way.</summary>
+    public async Task UntilStoredAsync(string databasePath, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int Stored() => Db.Query(databasePath, "SELECT count(*) FROM messages", r => r.GetInt32(0))[0];
+        while (Stored() < count)
+        {
+            if (DateTime.UtcNow > deadline || Running.IsCompleted)
+            {
+                throw new TimeoutException($"fewer than {count} messages were stored while the flood ran");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     public static Flood Start(IReadOnlyList<TestSocket> sockets, string room, int maxPerSocket)
     {
         var flood = new Flood();
