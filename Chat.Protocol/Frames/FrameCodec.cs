@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace Chat.Protocol.Frames;
@@ -46,6 +47,20 @@ public static class FrameCodec
         AckFrame ack when HotFrames.IsSendAck(ack) => HotFrames.WriteSendAck(ack),
         _ => WriteSerialized(frame),
     };
+
+    /// <summary>
+    /// Writes a send's ack into <paramref name="output"/>: the bytes <see cref="Write(ServerFrame)"/> gives for an
+    /// <see cref="AckFrame"/> with this room, seq and ts (and <c>duplicate: true</c> for a repeat), without the frame.
+    /// </summary>
+    public static void WriteSendAck(IBufferWriter<byte> output, string id, string room, long seq, long ts, bool duplicate) =>
+        HotFrames.WriteSendAck(output, id, room, seq, ts, duplicate ? true : null);
+
+    /// <summary>
+    /// Writes a push of one message into <paramref name="output"/>: the bytes <see cref="Write(ServerFrame)"/> gives
+    /// for the equivalent <see cref="MessageFrame"/>, without the frame.
+    /// </summary>
+    public static void WriteMessage(IBufferWriter<byte> output, string room, long seq, string sender, string id, string body, long ts) =>
+        HotFrames.WriteMessage(output, room, seq, sender, id, body, ts);
 
     /// <summary>Writes one server frame with the source-generated serializer, the reference for every frame.</summary>
     internal static byte[] WriteSerialized(ServerFrame frame) =>

@@ -30,10 +30,23 @@ internal static class HotFrames
                 return false;
             }
 
-            string? type = null, id = null, room = null, body = null;
+            bool? isSend = null;
+            string? id = null, room = null, body = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                ref var field = ref FieldOf(ref reader, ref type, ref id, ref room, ref body, out var known);
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    // Compared where it lies rather than read out, which would cost every send a "send" string.
+                    if (isSend is not null || !reader.Read() || reader.TokenType != JsonTokenType.String)
+                    {
+                        return false;
+                    }
+
+                    isSend = reader.ValueTextEquals("send"u8);
+                    continue;
+                }
+
+                ref var field = ref FieldOf(ref reader, ref id, ref room, ref body, out var known);
                 if (!known || field is not null || !reader.Read() || reader.TokenType != JsonTokenType.String)
                 {
                     return false;
@@ -42,7 +55,7 @@ internal static class HotFrames
                 field = reader.GetString();
             }
 
-            if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || type != "send"
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || isSend != true
                 || id is null || room is null || body is null)
             {
                 return false;
@@ -58,15 +71,9 @@ internal static class HotFrames
         }
     }
 
-    private static ref string? FieldOf(ref Utf8JsonReader reader, ref string? type, ref string? id, ref string? room,
-        ref string? body, out bool known)
+    private static ref string? FieldOf(ref Utf8JsonReader reader, ref string? id, ref string? room, ref string? body, out bool known)
     {
         known = true;
-        if (reader.ValueTextEquals("type"u8))
-        {
-            return ref type;
-        }
-
         if (reader.ValueTextEquals("id"u8))
         {
             return ref id;
@@ -87,46 +94,67 @@ internal static class HotFrames
 
     public static byte[] WriteSendAck(AckFrame ack)
     {
-        var writer = Begin("ack");
-        writer.WriteString("id", ack.Id);
-        writer.WriteString("room", ack.Room);
-        writer.WriteNumber("seq", ack.Seq!.Value);
-        writer.WriteNumber("ts", ack.Ts!.Value);
-        if (ack.Duplicate is { } duplicate)
-        {
-            writer.WriteBoolean("duplicate", duplicate);
-        }
-
-        return End(writer);
+        WriteSendAck(Scratch(), ack.Id, ack.Room!, ack.Seq!.Value, ack.Ts!.Value, ack.Duplicate);
+        return ScratchToArray();
     }
 
     public static byte[] Write(MessageFrame message)
     {
-        var writer = Begin("message");
-        writer.WriteString("room", message.Room);
-        writer.WriteNumber("seq", message.Seq);
-        writer.WriteString("sender", message.Sender);
-        writer.WriteString("id", message.Id);
-        writer.WriteString("body", message.Body);
-        writer.WriteNumber("ts", message.Ts);
-        return End(writer);
+        WriteMessage(Scratch(), message.Room, message.Seq, message.Sender, message.Id, message.Body, message.Ts);
+        return ScratchToArray();
     }
 
-    private static Utf8JsonWriter Begin(string type)
+    public static void WriteSendAck(IBufferWriter<byte> output, string id, string room, long seq, long ts, bool? duplicate)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ChatJsonContext.Wire.Options.Encoder });
-        writer.Reset(buffer);
+        var writer = Begin(output, "ack");
+        writer.WriteString("id", id);
+        writer.WriteString("room", room);
+        writer.WriteNumber("seq", seq);
+        writer.WriteNumber("ts", ts);
+        if (duplicate is { } repeated)
+        {
+            writer.WriteBoolean("duplicate", repeated);
+        }
+
+        End(writer);
+    }
+
+    public static void WriteMessage(IBufferWriter<byte> output, string room, long seq, string sender, string id, string body, long ts)
+    {
+        var writer = Begin(output, "message");
+        writer.WriteString("room", room);
+        writer.WriteNumber("seq", seq);
+        writer.WriteString("sender", sender);
+        writer.WriteString("id", id);
+        writer.WriteString("body", body);
+        writer.WriteNumber("ts", ts);
+        End(writer);
+    }
+
+    private static Utf8JsonWriter Begin(IBufferWriter<byte> output, string type)
+    {
+        var writer = t_writer ??= new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = ChatJsonContext.Wire.Options.Encoder });
+        writer.Reset(output);
         writer.WriteStartObject();
         writer.WriteString("type", type);
         return writer;
     }
 
-    private static byte[] End(Utf8JsonWriter writer)
+    private static void End(Utf8JsonWriter writer)
     {
         writer.WriteEndObject();
         writer.Flush();
+    }
+
+    private static ArrayBufferWriter<byte> Scratch()
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    private static byte[] ScratchToArray()
+    {
         var bytes = t_buffer!.WrittenSpan.ToArray();
         // A very long body must not stay pinned to this thread for ever.
         if (t_buffer.Capacity > 64 * 1024)

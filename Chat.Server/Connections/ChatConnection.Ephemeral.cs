@@ -14,7 +14,7 @@ internal sealed partial class ChatConnection
             return false;
         }
 
-        if (_outbound.Writer.TryWrite(frame))
+        if (_outbound.Writer.TryWrite(OutboundFrame.Of(frame)))
         {
             _metrics.FrameSent(kind);
             return true;

@@ -14,7 +14,7 @@ namespace Chat.Server.Connections;
 /// One WebSocket. It owns two loops: the receive loop (<c>ChatConnection.Receive.cs</c>) reads frames and hands
 /// them to the <see cref="FrameHandler"/>; the writer loop (<c>ChatConnection.Write.cs</c>) is the only caller of
 /// <see cref="WebSocket.SendAsync(ArraySegment{byte}, WebSocketMessageType, bool, CancellationToken)"/> and drains
-/// a bounded queue. Anyone may enqueue (<see cref="TrySend(byte[], string)"/>) or ask to close (<see cref="Close"/>) from
+/// a bounded queue. Anyone may enqueue (<see cref="TrySend(OutboundFrame, string)"/>) or ask to close (<see cref="Close"/>) from
 /// any thread; neither ever blocks or throws.
 /// </summary>
 internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
@@ -22,7 +22,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private static long s_lastId;
 
     private readonly WebSocket _socket;
-    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<OutboundFrame> _outbound;
     private readonly FrameHandler _handler;
     private readonly ChatOptions _options;
     private readonly TimeProvider _clock;
@@ -59,7 +59,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         _logger = logger;
         _writeSlots = new SemaphoreSlim(options.MaxPendingWrites, options.MaxPendingWrites);
         Id = Interlocked.Increment(ref s_lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueCapacity)
+        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -118,16 +118,19 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     }
 
     /// <summary>
-    /// Queues an already serialised frame. When the queue is full the client is not reading fast enough: it is
-    /// closed as a slow consumer rather than allowed to grow server memory or hold up a broadcast.
+    /// Queues an already serialised frame, and takes it over: it is released here if refused. When the queue is full
+    /// the client is not reading fast enough: it is closed as a slow consumer rather than allowed to grow server
+    /// memory or hold up a broadcast.
     /// </summary>
-    public bool TrySend(byte[] frame, string kind)
+    public bool TrySend(OutboundFrame frame, string kind)
     {
         if (_outbound.Writer.TryWrite(frame))
         {
             _metrics.FrameSent(kind);
             return true;
         }
+
+        frame.Release();
 
         if (!IsClosing)
         {
@@ -139,6 +142,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         _metrics.OutboundDropped();
         return false;
     }
+
+    /// <inheritdoc cref="TrySend(OutboundFrame, string)"/>
+    public bool TrySend(byte[] frame, string kind) => TrySend(OutboundFrame.Of(frame), kind);
 
     public void Send(ServerFrame frame)
     {
@@ -181,6 +187,27 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         try
         {
             Reply(eventId, result);
+        }
+        finally
+        {
+            WriteSettled();
+        }
+    }
+
+    /// <summary>The store writer's ack of one of this connection's sends.</summary>
+    public void AnswerStored(string eventId, StoredAck ack)
+    {
+        try
+        {
+            if (ack.Timings is not null)
+            {
+                // The timings are a diagnostic switch: that shape is left to the serializer.
+                Send(ack.ToFrame(eventId));
+                return;
+            }
+
+            _metrics.Acked();
+            TrySend(PooledFrames.SendAck(eventId, ack), FrameKind.Ack);
         }
         finally
         {

@@ -5,12 +5,13 @@ namespace Chat.Server.Connections;
 /// <summary>The <c>type</c> of a frame, as a metrics tag: a fixed, small set of values.</summary>
 internal static class FrameKind
 {
+    public const string Ack = "ack";
     public const string Message = "message";
     public const string Invalid = "invalid";
 
     public static string Of(ServerFrame frame) => frame switch
     {
-        AckFrame => "ack",
+        AckFrame => Ack,
         NackFrame => "nack",
         MessageFrame => Message,
         WelcomeFrame => "welcome",

@@ -21,4 +21,7 @@ internal interface IWriteRequester
 
     /// <summary>Takes the write's one answer. Called once, on the store writer's loop, after commit or failure.</summary>
     void Answer(string eventId, EventResult result);
+
+    /// <summary>Takes a send's ack, instead of <see cref="Answer"/>, for a message stored or a repeat of one.</summary>
+    void AnswerStored(string eventId, StoredAck ack);
 }

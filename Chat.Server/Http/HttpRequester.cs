@@ -17,4 +17,6 @@ internal sealed class HttpRequester(Session session) : IWriteRequester
     public Task<EventResult> Result => _result.Task;
 
     public void Answer(string eventId, EventResult result) => _result.TrySetResult(result);
+
+    public void AnswerStored(string eventId, StoredAck ack) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
 }

@@ -81,6 +81,12 @@ internal abstract class ClientWriteOp(IWriteRequester requester, string eventId)
         Requester.Answer(EventId, result);
     }
 
+    protected void AnswerStored(StoredAck ack)
+    {
+        _answered = true;
+        Requester.AnswerStored(EventId, ack);
+    }
+
     protected void Refuse(string code, string message) => Answer(new EventResult.Refused(code, message));
 
     /// <summary>This write's timings when the Timings switch is on, else null.</summary>

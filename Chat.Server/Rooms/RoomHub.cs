@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
-using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Microsoft.Data.Sqlite;
 
@@ -87,28 +86,50 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
     /// <paramref name="holdBack"/>: when that connection is a recipient, its copy is returned instead, for the caller
     /// to queue after the sender's ack.
     /// </summary>
-    public byte[]? Publish(MessageFrame message, ChatConnection? holdBack)
+    public OutboundFrame? Publish(in StoredMessage message, ChatConnection? holdBack)
     {
         if (!_members.TryGetValue(message.Room, out var users))
         {
             return null;
         }
 
-        var frame = FrameCodec.Write(message);
-        byte[]? heldBack = null;
+        // Written once for every receiver, into one pooled buffer that each of them releases once it is sent.
+        var receivers = 0;
+        foreach (var userId in users)
+        {
+            receivers += connections.OfUser(userId).Length;
+        }
+
+        if (receivers == 0)
+        {
+            return null;
+        }
+
+        var bytes = PooledFrames.Message(message);
+        var frame = OutboundFrame.Rent(bytes, receivers);
+        OutboundFrame? heldBack = null;
+        var handedOut = 0;
         foreach (var userId in users)
         {
             foreach (var connection in connections.OfUser(userId))
             {
+                // A connection that arrived since the count gets a buffer of its own.
+                var own = handedOut++ < receivers ? frame : OutboundFrame.Rent(bytes, owners: 1);
                 if (ReferenceEquals(connection, holdBack))
                 {
-                    heldBack = frame;
+                    heldBack = own;
                     continue;
                 }
 
                 // A full queue closes that connection; it never holds up the others.
-                connection.TrySend(frame, FrameKind.Message);
+                connection.TrySend(own, FrameKind.Message);
             }
+        }
+
+        // Connections that left since the count release their share here.
+        for (; handedOut < receivers; handedOut++)
+        {
+            frame.Release();
         }
 
         return heldBack;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Chat.Protocol;
-using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Storage;
@@ -15,13 +14,12 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
     : ClientWriteOp(requester, eventId)
 {
     private long _seq, _ts;
-    private bool _duplicate;
+    private bool _duplicate, _stored;
     private EventResult.Refused? _refusal;
-    private MessageFrame? _stored;
 
     protected override void ApplyAuthorized(WriteContext context)
     {
-        (_seq, _ts, _duplicate, _refusal, _stored) = (0, 0, false, null, null);
+        (_seq, _ts, _duplicate, _stored, _refusal) = (0, 0, false, false, null);
 
         // The common case costs two statements: take the next seq (only if a member), and insert unless this sender
         // already used the event id. A repeat is rare, so it pays for its own look-up, and gives the seq back.
@@ -45,7 +43,7 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
         }
 
         _seq = next.Seq;
-        _stored = new MessageFrame(room, _seq, Requester.Session.UserName, EventId, body, _ts);
+        _stored = true;
     }
 
     // True when this sender already stored a message under this event id: a repeat of it is answered as before, a
@@ -77,25 +75,19 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
             return;
         }
 
-        byte[]? heldBack = null;
+        OutboundFrame? heldBack = null;
         var fanoutStart = Stopwatch.GetTimestamp();
-        if (_stored is not null)
+        if (_stored)
         {
-            heldBack = context.Rooms.Publish(_stored, holdBack: Requester.Connection);
+            var message = new StoredMessage(room, _seq, Requester.Session.UserName, EventId, body, _ts);
+            heldBack = context.Rooms.Publish(message, holdBack: Requester.Connection);
         }
 
         var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
-        Answer(new EventResult.Acked(new AckFrame(EventId)
+        AnswerStored(new StoredAck(room, _seq, _ts, _duplicate, Timings(context, fanoutTicks)));
+        if (heldBack is { } echo)
         {
-            Room = room,
-            Seq = _seq,
-            Ts = _ts,
-            Duplicate = _duplicate ? true : null,
-            Timings = Timings(context, fanoutTicks),
-        }));
-        if (heldBack is not null)
-        {
-            Requester.Connection!.TrySend(heldBack, FrameKind.Message);
+            Requester.Connection!.TrySend(echo, FrameKind.Message);
         }
     }
 }

@@ -108,5 +108,7 @@ public sealed class WriteBatchTests
         public ChatConnection? Connection => null;
 
         public void Answer(string eventId, EventResult result) => _result.TrySetResult(result);
+
+        public void AnswerStored(string eventId, StoredAck ack) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
     }
 }

@@ -1,0 +1,45 @@
+using System.Buffers;
+using Chat.Protocol.Frames;
+using Chat.Server.Events;
+using Chat.Server.Rooms;
+
+namespace Chat.Server.Connections;
+
+/// <summary>
+/// Writes the frames every message costs, its ack and its push, straight from the stored values into pooled buffers:
+/// no frame object, no array per frame. The bytes are those <see cref="FrameCodec.Write(ServerFrame)"/> gives.
+/// </summary>
+internal static class PooledFrames
+{
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
+
+    public static OutboundFrame SendAck(string eventId, StoredAck ack)
+    {
+        var scratch = Scratch();
+        FrameCodec.WriteSendAck(scratch, eventId, ack.Room, ack.Seq, ack.Ts, ack.Duplicate);
+        return OutboundFrame.Rent(scratch.WrittenSpan, owners: 1);
+    }
+
+    /// <summary>
+    /// Writes a push of <paramref name="message"/> into this thread's scratch buffer. The bytes stay valid until the
+    /// next call on this thread; <see cref="OutboundFrame.Rent"/> copies them.
+    /// </summary>
+    public static ReadOnlySpan<byte> Message(in StoredMessage message)
+    {
+        var scratch = Scratch();
+        FrameCodec.WriteMessage(scratch, message.Room, message.Seq, message.Sender, message.EventId, message.Body, message.Ts);
+        return scratch.WrittenSpan;
+    }
+
+    private static ArrayBufferWriter<byte> Scratch()
+    {
+        // A very long body must not keep its buffer on this thread for ever.
+        if (t_scratch is not { Capacity: <= 64 * 1024 })
+        {
+            t_scratch = new ArrayBufferWriter<byte>(1024);
+        }
+
+        t_scratch.ResetWrittenCount();
+        return t_scratch;
+    }
+}
