@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
 using Chat.Protocol.Http;
+using Chat.Server.Hosting;
 using Chat.Tests.Support;
 using System.Net.Http.Json;
 
@@ -90,7 +91,12 @@ public sealed class ConnectionLimitTests
         var endpoint = new IPEndPoint(IPAddress.Loopback, server.BaseAddress.Port);
         using var first = await TcpFlood.OpenAsync(endpoint, ["127.0.0.2"], perSource: 16, connectTimeout: TimeSpan.FromSeconds(5));
         await server.WaitForLogAsync("Connections near their limit");
-        // Accepted while the listener still had room, then refused by the gate; after it the listener waits for room.
+        // The gate counts a connection only when Kestrel runs it, a moment after the listener accepted it. Until the gate
+        // has counted all 16, the listener sees room and keeps accepting: had it taken all four connections below before
+        // the count reached 16, it would sit in accept() with nothing left to take, and never wait for room (nor log it).
+        await UntilAsync(() => server.Get<ConnectionGate>().IsFull, "the gate should count all 16 connections as served");
+        // From here the listener waits for room; if its accept() was already waiting, it first takes one of these four,
+        // which the gate refuses.
         using var more = await TcpFlood.OpenAsync(endpoint, ["127.0.0.2"], perSource: 4, connectTimeout: TimeSpan.FromSeconds(5));
         // The count in the line may include a connection that is being refused at that instant ("17 of 16").
         await server.WaitForLogAsync("Connections at their limit (");
@@ -111,6 +117,16 @@ public sealed class ConnectionLimitTests
         var token = (await login.Content.ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse))!.Token;
         var uri = new UriBuilder(server.BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri;
         return await TestSocket.ConnectAsync(uri, o => o.SetRequestHeader("Authorization", "Bearer " + token));
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string because)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, because);
+            await Task.Delay(20);
+        }
     }
 
     private static async Task WaitForOutputAsync(ServerProcess server, string fragment)
