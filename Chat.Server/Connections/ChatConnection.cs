@@ -194,8 +194,8 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         }
     }
 
-    /// <summary>The store writer's ack of one of this connection's sends.</summary>
-    public void AnswerStored(string eventId, StoredAck ack)
+    /// <summary>The store writer's ack of one of this connection's sends, and then the echo of its message.</summary>
+    public void AnswerStored(string eventId, StoredAck ack, OutboundFrame? echo)
     {
         try
         {
@@ -203,14 +203,21 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
             {
                 // The timings are a diagnostic switch: that shape is left to the serializer.
                 Send(ack.ToFrame(eventId));
-                return;
+            }
+            else
+            {
+                _metrics.Acked();
+                TrySend(PooledFrames.SendAck(eventId, ack), FrameKind.Ack);
             }
 
-            _metrics.Acked();
-            TrySend(PooledFrames.SendAck(eventId, ack), FrameKind.Ack);
+            if (echo is { } message)
+            {
+                TrySend(message, FrameKind.Message);
+            }
         }
         finally
         {
+            // Last: the write then counts as answered, and a closing connection may complete its queue.
             WriteSettled();
         }
     }

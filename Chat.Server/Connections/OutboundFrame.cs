@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 
 namespace Chat.Server.Connections;
 
@@ -59,6 +60,11 @@ internal readonly struct OutboundFrame
     {
         private int _count = count;
 
-        public bool LastOneOut() => Interlocked.Decrement(ref _count) == 0;
+        public bool LastOneOut()
+        {
+            var left = Interlocked.Decrement(ref _count);
+            Debug.Assert(left >= 0, "a shared frame was released more times than it has owners");
+            return left == 0;
+        }
     }
 }

@@ -22,6 +22,10 @@ internal interface IWriteRequester
     /// <summary>Takes the write's one answer. Called once, on the store writer's loop, after commit or failure.</summary>
     void Answer(string eventId, EventResult result);
 
-    /// <summary>Takes a send's ack, instead of <see cref="Answer"/>, for a message stored or a repeat of one.</summary>
-    void AnswerStored(string eventId, StoredAck ack);
+    /// <summary>
+    /// Takes a send's ack, instead of <see cref="Answer"/>, for a message stored or a repeat of one, with the push of
+    /// the message to <see cref="Connection"/> when it is a member (its echo): queued right after the ack, and before
+    /// the write counts as answered, since a connection that is closing sends what is queued by then and no more.
+    /// </summary>
+    void AnswerStored(string eventId, StoredAck ack, OutboundFrame? echo);
 }

@@ -18,5 +18,6 @@ internal sealed class HttpRequester(Session session) : IWriteRequester
 
     public void Answer(string eventId, EventResult result) => _result.TrySetResult(result);
 
-    public void AnswerStored(string eventId, StoredAck ack) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
+    // An HTTP request has no connection, so a push is never held back for it: there is no echo.
+    public void AnswerStored(string eventId, StoredAck ack, OutboundFrame? echo) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Storage;
 
@@ -81,10 +82,10 @@ internal abstract class ClientWriteOp(IWriteRequester requester, string eventId)
         Requester.Answer(EventId, result);
     }
 
-    protected void AnswerStored(StoredAck ack)
+    protected void AnswerStored(StoredAck ack, OutboundFrame? echo)
     {
         _answered = true;
-        Requester.AnswerStored(EventId, ack);
+        Requester.AnswerStored(EventId, ack, echo);
     }
 
     protected void Refuse(string code, string message) => Answer(new EventResult.Refused(code, message));

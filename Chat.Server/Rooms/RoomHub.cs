@@ -105,6 +105,7 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
             return null;
         }
 
+        // The bytes live in this thread's scratch buffer: nothing in the loop below may write a frame on this thread.
         var bytes = PooledFrames.Message(message);
         var frame = OutboundFrame.Rent(bytes, receivers);
         OutboundFrame? heldBack = null;

@@ -84,10 +84,6 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
         }
 
         var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
-        AnswerStored(new StoredAck(room, _seq, _ts, _duplicate, Timings(context, fanoutTicks)));
-        if (heldBack is { } echo)
-        {
-            Requester.Connection!.TrySend(echo, FrameKind.Message);
-        }
+        AnswerStored(new StoredAck(room, _seq, _ts, _duplicate, Timings(context, fanoutTicks)), echo: heldBack);
     }
 }

@@ -184,4 +184,22 @@ public sealed class MessagingTests
         history.Messages!.Select(m => m.Body).Should().Equal("before restart");
         (await again.AckAsync(new SendFrame("m2", "general", "after restart"))).Seq.Should().Be(2);
     }
+
+    [Test]
+    public async Task A_send_right_before_the_clients_close_gets_its_ack_and_then_its_echo_before_the_close()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await ann.AckAsync(new JoinFrame("j", "general"));
+
+        // The close reaches the server while the send is still waiting for its commit.
+        await ann.SendAsync(new SendFrame("m1", "general", "last words"));
+        await ann.CloseOutputAsync();
+        var (status, frames) = await ann.ReadUntilClosedAsync();
+
+        status.Should().Be(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure);
+        frames.Should().HaveCount(2);
+        frames[0].Should().BeOfType<AckFrame>().Which.Id.Should().Be("m1");
+        frames[1].Should().BeOfType<MessageFrame>().Which.Body.Should().Be("last words");
+    }
 }

@@ -109,6 +109,6 @@ public sealed class WriteBatchTests
 
         public void Answer(string eventId, EventResult result) => _result.TrySetResult(result);
 
-        public void AnswerStored(string eventId, StoredAck ack) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
+        public void AnswerStored(string eventId, StoredAck ack, OutboundFrame? echo) => Answer(eventId, new EventResult.Acked(ack.ToFrame(eventId)));
     }
 }

@@ -76,6 +76,13 @@ internal sealed class TestSocket : IAsyncDisposable
 
     public async Task<T> ReceiveAsync<T>() where T : ServerFrame => (await ReceiveAsync()).Should().BeOfType<T>().Subject;
 
+    /// <summary>Sends the client's close frame, and goes on reading what the server still sends.</summary>
+    public async Task CloseOutputAsync()
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+    }
+
     /// <summary>Reads until the server closes, returning the close status; frames before the close are returned too.</summary>
     public async Task<(WebSocketCloseStatus? Status, List<ServerFrame> Frames)> ReadUntilClosedAsync()
     {
