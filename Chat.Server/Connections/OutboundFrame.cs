@@ -15,11 +15,17 @@ namespace Chat.Server.Connections;
 /// </remarks>
 internal readonly struct OutboundFrame
 {
-    // The shared ArrayPool keeps a few arrays per size per core, while a busy server has hundreds of frames queued at
-    // once, rented on the store writer's thread and returned on others: most rentals would miss. This one keeps up to
-    // 1,024 arrays per size, for frames up to 4 KB (about 8 MB at most, held only after that many were queued at once);
-    // a larger frame gets an array of its own.
-    private static readonly ArrayPool<byte> s_pool = ArrayPool<byte>.Create(maxArrayLength: 4096, maxArraysPerBucket: 1024);
+    /// <summary>
+    /// The pool frames are rented from when none is given. Only tests replace it, with one that checks how buffers
+    /// come back; a frame always goes back to the pool it came from.
+    /// </summary>
+    /// <remarks>
+    /// Not the shared ArrayPool: that one keeps a few arrays per size per core, while a busy server has hundreds of
+    /// frames queued at once, rented on the store writer's thread and returned on others, so most rentals would miss.
+    /// This one keeps up to 1,024 arrays per size for frames up to 4 KB (about 8 MB at most, held only after that many
+    /// were queued at once); a larger frame gets an array of its own.
+    /// </remarks>
+    internal static ArrayPool<byte> DefaultPool { get; set; } = ArrayPool<byte>.Create(maxArrayLength: 4096, maxArraysPerBucket: 1024);
 
     private readonly byte[] _bytes;
     private readonly int _length;
@@ -41,7 +47,7 @@ internal readonly struct OutboundFrame
     public static OutboundFrame Rent(ReadOnlySpan<byte> frame, int owners, ArrayPool<byte>? pool = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(owners, 1);
-        pool ??= s_pool;
+        pool ??= DefaultPool;
         var bytes = pool.Rent(frame.Length);
         frame.CopyTo(bytes);
         return new(bytes, frame.Length, pool, owners > 1 ? new Owners(owners) : null);
