@@ -21,8 +21,8 @@ internal static class PooledFrames
     }
 
     /// <summary>
-    /// Writes a push of <paramref name="message"/> into this thread's scratch buffer. The bytes stay valid until the
-    /// next call on this thread; <see cref="OutboundFrame.Rent"/> copies them.
+    /// Writes a push of <paramref name="message"/> into this thread's scratch buffer. The bytes stay valid only until
+    /// the next call on this thread: copy them at once (<see cref="OutboundFrame.Rent"/>).
     /// </summary>
     public static ReadOnlySpan<byte> Message(in StoredMessage message)
     {

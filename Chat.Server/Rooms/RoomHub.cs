@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
@@ -93,46 +94,45 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
             return null;
         }
 
-        // Written once for every receiver, into one pooled buffer that each of them releases once it is sent.
-        var receivers = 0;
-        foreach (var userId in users)
+        // Each member's connections are read once, so the count of receivers is exact whoever connects or leaves
+        // meanwhile: the push is written once, into one pooled buffer that each receiver releases once it is sent.
+        var connectionsOf = ArrayPool<ImmutableArray<ChatConnection>>.Shared.Rent(users.Length);
+        try
         {
-            receivers += connections.OfUser(userId).Length;
-        }
-
-        if (receivers == 0)
-        {
-            return null;
-        }
-
-        // The bytes live in this thread's scratch buffer: nothing in the loop below may write a frame on this thread.
-        var bytes = PooledFrames.Message(message);
-        var frame = OutboundFrame.Rent(bytes, receivers);
-        OutboundFrame? heldBack = null;
-        var handedOut = 0;
-        foreach (var userId in users)
-        {
-            foreach (var connection in connections.OfUser(userId))
+            var receivers = 0;
+            for (var i = 0; i < users.Length; i++)
             {
-                // A connection that arrived since the count gets a buffer of its own.
-                var own = handedOut++ < receivers ? frame : OutboundFrame.Rent(bytes, owners: 1);
-                if (ReferenceEquals(connection, holdBack))
-                {
-                    heldBack = own;
-                    continue;
-                }
-
-                // A full queue closes that connection; it never holds up the others.
-                connection.TrySend(own, FrameKind.Message);
+                connectionsOf[i] = connections.OfUser(users[i]);
+                receivers += connectionsOf[i].Length;
             }
-        }
 
-        // Connections that left since the count release their share here.
-        for (; handedOut < receivers; handedOut++)
+            if (receivers == 0)
+            {
+                return null;
+            }
+
+            var frame = OutboundFrame.Rent(PooledFrames.Message(message), receivers);
+            OutboundFrame? heldBack = null;
+            for (var i = 0; i < users.Length; i++)
+            {
+                foreach (var connection in connectionsOf[i])
+                {
+                    if (ReferenceEquals(connection, holdBack))
+                    {
+                        heldBack = frame;
+                        continue;
+                    }
+
+                    // A full queue closes that connection; it never holds up the others.
+                    connection.TrySend(frame, FrameKind.Message);
+                }
+            }
+
+            return heldBack;
+        }
+        finally
         {
-            frame.Release();
+            ArrayPool<ImmutableArray<ChatConnection>>.Shared.Return(connectionsOf, clearArray: true);
         }
-
-        return heldBack;
     }
 }
