@@ -181,7 +181,7 @@ public sealed class HttpWriteTests
     {
         // The database is locked so that two HTTP sends are authenticated and queued before the revocation commits:
         // only the re-read inside the write transaction can then refuse them.
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync("WriteBatchSize=1");
         var login = await server.RegisterAndLoginAsync("ann");
         await HttpApi.JoinAsync(server.Http, login.Token, "general");
         await using var socket = await server.ConnectAsync(login.Token);
@@ -200,7 +200,7 @@ public sealed class HttpWriteTests
     [Test]
     public async Task With_HandshakeOnly_revalidation_the_same_race_lets_both_writes_through()
     {
-        await using var server = await TestServer.StartAsync("Revalidate=HandshakeOnly");
+        await using var server = await TestServer.StartAsync("Revalidate=HandshakeOnly", "WriteBatchSize=1");
         var login = await server.RegisterAndLoginAsync("ann");
         await HttpApi.JoinAsync(server.Http, login.Token, "general");
 
@@ -261,8 +261,9 @@ public sealed class HttpWriteTests
     }
 
     // Locks the database, queues two HTTP sends behind the lock, revokes the session by SQL (as an operator would) and
-    // releases the lock. The idle writer takes the first send at once and then waits on the lock; the second waits in
-    // its queue. A queue that holds one write for a while is how the test knows both were authenticated already.
+    // releases the lock. The server takes one write per batch (WriteBatchSize=1): the writer takes one send and waits on
+    // the lock, the other waits in its queue. A queue that holds one write for a while is how the test knows both were
+    // authenticated already.
     private static async Task<(HttpResponseMessage First, HttpResponseMessage Second)> RevokeWhileQueuedAsync(TestServer server, string token)
     {
         var writer = server.Get<Chat.Server.Storage.StoreWriter>();
@@ -270,7 +271,6 @@ public sealed class HttpWriteTests
         locker.Open();
         Exec(locker, "BEGIN IMMEDIATE");
         var first = HttpApi.SendAsync(server.Http, token, "general", "m1", "queued before the revocation");
-        await Task.Delay(200);
         var second = HttpApi.SendAsync(server.Http, token, "general", "m2", "queued before the revocation");
         var deadline = DateTime.UtcNow.AddSeconds(4);
         var steady = 0;
