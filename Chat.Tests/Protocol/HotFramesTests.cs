@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Chat.Protocol.Frames;
 using Chat.Tests.Adversarial;
+using static Chat.Tests.Support.WireValues;
 using CsCheck;
 using FluentAssertions;
 using NUnit.Framework;
@@ -14,15 +15,6 @@ namespace Chat.Tests.Protocol;
 /// </summary>
 public sealed class HotFramesTests
 {
-    // Text that exercises escaping: quotes, backslashes, control characters, HTML-sensitive and non-ASCII characters,
-    // surrogate pairs and lone surrogates.
-    private static readonly Gen<string> Text = Gen.OneOf(
-        Gen.String[0, 40],
-        Gen.Char.Array[0, 20].Select(chars => new string(chars)),
-        Gen.OneOf("", "plain", "\"quoted\"", "back\\slash", "tab\tnew\nline", "<b>&amp;'</b>", "héllo wörld", "日本語", "🙂 emoji", "\ud800 lone", "\u0000\u001f\u007f"));
-
-    private static readonly Gen<long> Numbers = Gen.OneOf(Gen.Long, Gen.Long[0, 10_000], Gen.Const(long.MinValue), Gen.Const(long.MaxValue));
-
     [Test]
     public void A_message_frame_is_written_byte_for_byte_as_the_serializer_writes_it()
     {

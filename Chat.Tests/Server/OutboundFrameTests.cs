@@ -4,6 +4,7 @@ using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Rooms;
+using static Chat.Tests.Support.WireValues;
 using CsCheck;
 using FluentAssertions;
 using NUnit.Framework;
@@ -16,12 +17,6 @@ namespace Chat.Tests.Server;
 /// </summary>
 public sealed class OutboundFrameTests
 {
-    private static readonly Gen<string> Text = Gen.OneOf(
-        Gen.String[0, 40],
-        Gen.OneOf("", "general", "\"quoted\"", "back\\slash", "<b>&amp;'</b>", "héllo", "🙂", "\ud800 lone", "\u0000\u001f"));
-
-    private static readonly Gen<long> Numbers = Gen.OneOf(Gen.Long, Gen.Long[0, 10_000], Gen.Const(long.MaxValue));
-
     [Test]
     public void A_pooled_send_ack_has_the_bytes_the_serializer_gives_its_ack_frame()
     {
