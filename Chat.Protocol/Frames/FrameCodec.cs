@@ -41,19 +41,15 @@ public static class FrameCodec
     }
 
     /// <summary>Writes one server frame as UTF-8 JSON, with its <c>type</c> first.</summary>
-    public static byte[] Write(ServerFrame frame) => frame switch
-    {
-        MessageFrame message => HotFrames.Write(message),
-        AckFrame ack when HotFrames.IsSendAck(ack) => HotFrames.WriteSendAck(ack),
-        _ => WriteSerialized(frame),
-    };
+    public static byte[] Write(ServerFrame frame) =>
+        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Wire.ServerFrame);
 
     /// <summary>
     /// Writes a send's ack into <paramref name="output"/>: the bytes <see cref="Write(ServerFrame)"/> gives for an
     /// <see cref="AckFrame"/> with this room, seq and ts (and <c>duplicate: true</c> for a repeat), without the frame.
     /// </summary>
     public static void WriteSendAck(IBufferWriter<byte> output, string id, string room, long seq, long ts, bool duplicate) =>
-        HotFrames.WriteSendAck(output, id, room, seq, ts, duplicate ? true : null);
+        HotFrames.WriteSendAck(output, id, room, seq, ts, duplicate);
 
     /// <summary>
     /// Writes a push of one message into <paramref name="output"/>: the bytes <see cref="Write(ServerFrame)"/> gives
@@ -61,10 +57,6 @@ public static class FrameCodec
     /// </summary>
     public static void WriteMessage(IBufferWriter<byte> output, string room, long seq, string sender, string id, string body, long ts) =>
         HotFrames.WriteMessage(output, room, seq, sender, id, body, ts);
-
-    /// <summary>Writes one server frame with the source-generated serializer, the reference for every frame.</summary>
-    internal static byte[] WriteSerialized(ServerFrame frame) =>
-        JsonSerializer.SerializeToUtf8Bytes(frame, ChatJsonContext.Wire.ServerFrame);
 
     /// <summary>Writes one client frame as UTF-8 JSON, with its <c>type</c> first.</summary>
     public static byte[] Write(ClientFrame frame) =>

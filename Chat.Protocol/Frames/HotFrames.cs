@@ -11,7 +11,6 @@ namespace Chat.Protocol.Frames;
 /// </summary>
 internal static class HotFrames
 {
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     /// <summary>
@@ -88,32 +87,17 @@ internal static class HotFrames
         return ref body;
     }
 
-    /// <summary>True for the acks written here: a send's (room, seq, ts, and duplicate when a repeat).</summary>
-    public static bool IsSendAck(AckFrame ack) =>
-        ack is { Room: not null, Seq: not null, Ts: not null, LastSeq: null, Messages: null, HasMore: null, ReadSeq: null, Rooms: null, Online: null, Timings: null };
-
-    public static byte[] WriteSendAck(AckFrame ack)
-    {
-        WriteSendAck(Scratch(), ack.Id, ack.Room!, ack.Seq!.Value, ack.Ts!.Value, ack.Duplicate);
-        return ScratchToArray();
-    }
-
-    public static byte[] Write(MessageFrame message)
-    {
-        WriteMessage(Scratch(), message.Room, message.Seq, message.Sender, message.Id, message.Body, message.Ts);
-        return ScratchToArray();
-    }
-
-    public static void WriteSendAck(IBufferWriter<byte> output, string id, string room, long seq, long ts, bool? duplicate)
+    /// <summary>A send's ack; <c>duplicate</c> appears only on the ack of a repeat, as the serializer leaves out a null.</summary>
+    public static void WriteSendAck(IBufferWriter<byte> output, string id, string room, long seq, long ts, bool duplicate)
     {
         var writer = Begin(output, "ack");
         writer.WriteString("id", id);
         writer.WriteString("room", room);
         writer.WriteNumber("seq", seq);
         writer.WriteNumber("ts", ts);
-        if (duplicate is { } repeated)
+        if (duplicate)
         {
-            writer.WriteBoolean("duplicate", repeated);
+            writer.WriteBoolean("duplicate", true);
         }
 
         End(writer);
@@ -144,24 +128,5 @@ internal static class HotFrames
     {
         writer.WriteEndObject();
         writer.Flush();
-    }
-
-    private static ArrayBufferWriter<byte> Scratch()
-    {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        return buffer;
-    }
-
-    private static byte[] ScratchToArray()
-    {
-        var bytes = t_buffer!.WrittenSpan.ToArray();
-        // A very long body must not stay pinned to this thread for ever.
-        if (t_buffer.Capacity > 64 * 1024)
-        {
-            (t_buffer, t_writer) = (null, null);
-        }
-
-        return bytes;
     }
 }
