@@ -16,8 +16,8 @@ namespace Chat.Server.Connections;
 internal readonly struct OutboundFrame
 {
     /// <summary>
-    /// The pool frames are rented from when none is given. Only tests replace it, with one that checks how buffers
-    /// come back; a frame always goes back to the pool it came from.
+    /// The pool frames are rented from. Only tests replace it, with one that checks how buffers come back; a frame
+    /// always goes back to the pool it came from.
     /// </summary>
     /// <remarks>
     /// Not the shared ArrayPool: that one keeps a few arrays per size per core, while a busy server has hundreds of
@@ -41,13 +41,13 @@ internal readonly struct OutboundFrame
     public static OutboundFrame Of(byte[] frame) => new(frame, frame.Length, pool: null, owners: null);
 
     /// <summary>
-    /// A copy of <paramref name="frame"/> in a buffer rented from <paramref name="pool"/> (the frames' pool by default),
-    /// to be released once by each of its <paramref name="owners"/>.
+    /// A copy of <paramref name="frame"/> in a buffer rented from <see cref="DefaultPool"/>, to be released once by each
+    /// of its <paramref name="owners"/>.
     /// </summary>
-    public static OutboundFrame Rent(ReadOnlySpan<byte> frame, int owners, ArrayPool<byte>? pool = null)
+    public static OutboundFrame Rent(ReadOnlySpan<byte> frame, int owners)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(owners, 1);
-        pool ??= DefaultPool;
+        var pool = DefaultPool;
         var bytes = pool.Rent(frame.Length);
         frame.CopyTo(bytes);
         return new(bytes, frame.Length, pool, owners > 1 ? new Owners(owners) : null);

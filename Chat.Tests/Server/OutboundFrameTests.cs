@@ -4,6 +4,7 @@ using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Rooms;
+using Chat.Tests.Support;
 using static Chat.Tests.Support.WireValues;
 using CsCheck;
 using FluentAssertions;
@@ -46,7 +47,8 @@ public sealed class OutboundFrameTests
     public void A_shared_frame_goes_back_to_its_pool_once_and_only_after_its_last_owner_released_it()
     {
         var pool = new CountingPool();
-        var frame = OutboundFrame.Rent("{\"type\":\"message\"}"u8, owners: 3, pool);
+        using var replaced = FramePool.Replace(pool);
+        var frame = OutboundFrame.Rent("{\"type\":\"message\"}"u8, owners: 3);
         Encoding.UTF8.GetString(frame.Bytes.Span).Should().Be("{\"type\":\"message\"}");
 
         frame.Release();
@@ -61,7 +63,8 @@ public sealed class OutboundFrameTests
     public void A_frame_with_one_owner_goes_back_at_its_release_and_an_ordinary_array_never_does()
     {
         var pool = new CountingPool();
-        OutboundFrame.Rent("{}"u8, owners: 1, pool).Release();
+        using var replaced = FramePool.Replace(pool);
+        OutboundFrame.Rent("{}"u8, owners: 1).Release();
         pool.Returned.Should().Be(1);
 
         var array = OutboundFrame.Of("{}"u8.ToArray());

@@ -13,24 +13,12 @@ namespace Chat.Tests.Server;
 /// </summary>
 public sealed class PooledDeliveryTests
 {
-    private ArrayPool<byte> _serverPool = null!;
-    private CheckingPool _pool = null!;
-
-    [SetUp]
-    public void UseCheckingPool()
-    {
-        _serverPool = OutboundFrame.DefaultPool;
-        _pool = new CheckingPool();
-        OutboundFrame.DefaultPool = _pool;
-    }
-
-    [TearDown]
-    public void RestorePool() => OutboundFrame.DefaultPool = _serverPool;
-
     [Test]
     public async Task Every_member_gets_every_message_intact_while_the_pushes_share_pooled_buffers()
     {
         const int each = 60;
+        var pool = new CheckingPool();
+        using var replaced = FramePool.Replace(pool);
         await using var server = await TestServer.StartAsync();
         var ann = await server.RegisterAndLoginAsync("ann");
         await using var annFirst = await server.ConnectAsync(ann.Token);
@@ -69,8 +57,8 @@ public sealed class PooledDeliveryTests
             messages.Select(m => m.Body).Should().Equal(messages.Select(m => (m.Id[0] == 'a' ? "from ann " : "from bob ") + m.Id[1..]));
         }
 
-        _pool.Rented.Should().BeGreaterThanOrEqualTo(4 * each, "each send rents its ack and its push");
-        _pool.UnknownReturns.Should().Be(0, "no buffer may go back to the pool twice");
+        pool.Rented.Should().BeGreaterThanOrEqualTo(4 * each, "each send rents its ack and its push");
+        pool.UnknownReturns.Should().Be(0, "no buffer may go back to the pool twice");
     }
 
     /// <summary>Hands out fresh arrays, remembers which are out, and scribbles over each one that comes back.</summary>
