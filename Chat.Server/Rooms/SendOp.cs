@@ -21,9 +21,9 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
     {
         (_seq, _ts, _duplicate, _stored, _refusal) = (0, 0, false, false, null);
 
-        // The common case costs two statements: take the next seq (only if a member), and insert unless this sender
-        // already used the event id. A repeat is rare, so it pays for its own look-up, and gives the seq back.
-        if (context.Sql.NextSeqIfMember(room, UserId) is not { } next)
+        // The common case costs three statements: read the room's last seq (only if a member), insert unless this sender
+        // already used the event id, and advance the room's last seq. A repeat is rare, so it pays for its own look-up.
+        if (context.Sql.RoomIfMember(room, UserId) is not { } target)
         {
             // Idempotency comes first: a retry must get its original answer even after the sender left the room.
             if (!AnswerRepeat(context))
@@ -35,14 +35,14 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
         }
 
         _ts = context.Now;
-        if (!context.Sql.InsertMessage(next.RoomId, next.Seq, UserId, EventId, body, _ts))
+        var seq = target.LastSeq + 1;
+        if (!context.Sql.AppendMessage(target.RoomId, seq, UserId, EventId, body, _ts))
         {
-            context.Sql.GiveBackSeq(next.RoomId);
             AnswerRepeat(context);
             return;
         }
 
-        _seq = next.Seq;
+        _seq = seq;
         _stored = true;
     }
 

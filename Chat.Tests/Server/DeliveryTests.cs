@@ -67,6 +67,21 @@ public sealed class DeliveryTests
     }
 
     [Test]
+    public async Task A_repeat_or_a_conflict_takes_no_seq()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
+        await ann.AckAsync(new JoinFrame("j", "general"));
+        (await ann.AckAsync(new SendFrame("m1", "general", "hi"))).Seq.Should().Be(1);
+
+        (await ann.AckAsync(new SendFrame("m1", "general", "hi"))).Duplicate.Should().BeTrue();
+        (await ann.NackAsync(new SendFrame("m1", "general", "changed"))).Code.Should().Be(ErrorCodes.Conflict);
+
+        (await ann.AckAsync(new SendFrame("m2", "general", "next"))).Seq.Should().Be(2);
+        Db.Query(server.DatabasePath, "SELECT last_seq FROM rooms WHERE name = 'general'", r => r.GetInt64(0)).Should().Equal(2L);
+    }
+
+    [Test]
     public async Task Send_ids_are_scoped_to_the_user()
     {
         await using var server = await TestServer.StartAsync();
