@@ -39,6 +39,9 @@ internal sealed class ChatMetrics
         _ => "revoked",
     })]);
 
+    // The store writer's working time, in Stopwatch ticks, by WriterPhase. Per process, as the counts above are.
+    private static readonly long[] _writerTicks = new long[Enum.GetValues<WriterPhase>().Length];
+
     // Nacks are counted under their error code, acks under this key, which is no error code.
     private const string AckKey = "";
     private readonly Histogram<int> _batchSize;
@@ -58,6 +61,8 @@ internal sealed class ChatMetrics
         _slowConsumers = _meter.CreateCounter<long>("chat.connections.slow_consumer", "{connection}", "Connections closed as slow consumers (4008)");
         _batchSize = _meter.CreateHistogram<int>(BatchSizeName, "{write}", "Writes committed per transaction");
         _commitSeconds = _meter.CreateHistogram<double>(CommitDurationName, "s", "Time to COMMIT one write transaction");
+        _meter.CreateObservableCounter("chat.write.busy", ObserveWriterBusy, "s",
+            "Time the store writer spent on batches, by phase (apply, commit, answer); its rate is the writer's utilisation");
     }
 
     /// <summary>Publishes the store writer's queue depth as an observable gauge.</summary>
@@ -85,9 +90,25 @@ internal sealed class ChatMetrics
 
     public void SlowConsumerClosed() => _slowConsumers.Add(1);
 
+    /// <summary>Adds <paramref name="ticks"/> (<see cref="System.Diagnostics.Stopwatch"/> ticks) to the writer's time in <paramref name="phase"/>.</summary>
+    public void WriterBusy(WriterPhase phase, long ticks) => Interlocked.Add(ref _writerTicks[(int)phase], ticks);
+
     public void BatchCommitted(int size, TimeSpan commit)
     {
         _batchSize.Record(size);
         _commitSeconds.Record(commit.TotalSeconds);
     }
+
+    private static IEnumerable<Measurement<double>> ObserveWriterBusy() =>
+        Enum.GetValues<WriterPhase>().Select(phase => new Measurement<double>(
+            (double)Volatile.Read(ref _writerTicks[(int)phase]) / System.Diagnostics.Stopwatch.Frequency,
+            new KeyValuePair<string, object?>("phase", phase.ToString().ToLowerInvariant())));
+}
+
+/// <summary>What the store writer is doing with a batch: running its statements, committing it, or answering its writes.</summary>
+internal enum WriterPhase
+{
+    Apply,
+    Commit,
+    Answer,
 }

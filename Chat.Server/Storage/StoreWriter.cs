@@ -122,12 +122,15 @@ internal sealed partial class StoreWriter : IAsyncDisposable
             context.Now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             context.BatchStarted = Stopwatch.GetTimestamp();
             context.BatchSize = batch.Count;
+            context.CommitTicks = 0;
             if (_failure is not null)
             {
                 ReopenIfDue(context);
             }
 
-            if (TryCommit(batch, context))
+            var committed = TryCommit(batch, context);
+            var answerStart = Stopwatch.GetTimestamp();
+            if (committed)
             {
                 foreach (var op in batch)
                 {
@@ -135,6 +138,10 @@ internal sealed partial class StoreWriter : IAsyncDisposable
                 }
             }
 
+            // A failed batch's nacks are counted with its statements: they are sent from inside TryCommit.
+            _metrics.WriterBusy(WriterPhase.Apply, answerStart - context.BatchStarted - context.CommitTicks);
+            _metrics.WriterBusy(WriterPhase.Commit, context.CommitTicks);
+            _metrics.WriterBusy(WriterPhase.Answer, Stopwatch.GetTimestamp() - answerStart);
             batch.Clear();
         }
     }

@@ -158,6 +158,13 @@ public sealed class SwitchTests
             (Value(after, series) - Value(before, series)).Should().Be(1, series);
         }
 
+        // The writer's time moves in every phase that five committed sends pass through.
+        foreach (var phase in new[] { "apply", "commit", "answer" })
+        {
+            var series = $$"""chat_server_chat_write_busy{phase="{{phase}}"}""";
+            Value(after, series).Should().BeGreaterThan(Value(before, series), series);
+        }
+
         Value(after, "chat_server_chat_connections").Should().BeGreaterThanOrEqualTo(1);
         after.Should().Contain("process_cpu_seconds_total").And.Contain("kestrel_active_connections").And.Contain("dotnet_gc_heap_total_allocated");
     }
