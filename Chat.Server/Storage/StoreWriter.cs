@@ -138,7 +138,8 @@ internal sealed partial class StoreWriter : IAsyncDisposable
                 }
             }
 
-            // A failed batch's nacks are counted with its statements: they are sent from inside TryCommit.
+            // Everything but COMMIT and the answers after it counts as apply: BEGIN's wait for the lock, a reopen, and a
+            // failed batch's rollback and nacks, which are sent from inside TryCommit.
             _metrics.WriterBusy(WriterPhase.Apply, answerStart - context.BatchStarted - context.CommitTicks);
             _metrics.WriterBusy(WriterPhase.Commit, context.CommitTicks);
             _metrics.WriterBusy(WriterPhase.Answer, Stopwatch.GetTimestamp() - answerStart);
@@ -153,8 +154,16 @@ internal sealed partial class StoreWriter : IAsyncDisposable
         {
             ApplyAll(batch, context);
             var commitStart = Stopwatch.GetTimestamp();
-            sql.Commit();
-            context.CommitTicks = Stopwatch.GetTimestamp() - commitStart;
+            try
+            {
+                sql.Commit();
+            }
+            finally
+            {
+                // A COMMIT that fails (its fsync, a full disk) counts as commit time too.
+                context.CommitTicks = Stopwatch.GetTimestamp() - commitStart;
+            }
+
             _metrics.BatchCommitted(batch.Count, Stopwatch.GetElapsedTime(commitStart));
             if (_failure is not null)
             {
