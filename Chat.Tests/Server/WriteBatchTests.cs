@@ -1,4 +1,5 @@
 using Chat.Protocol;
+using Chat.Protocol.Frames;
 using Chat.Server.Auth;
 using Chat.Server.Connections;
 using Chat.Server.Events;
@@ -11,7 +12,8 @@ namespace Chat.Tests.Server;
 /// <summary>
 /// One transaction of the store writer holds many writes. These tests line writes up into one batch by holding the
 /// writer inside the batch before it, and check what the batch promises: a write that fails sinks none of its
-/// neighbours, and a session is re-read after a revocation made earlier in the same batch.
+/// neighbours, a session is re-read after a revocation made earlier in the same batch, and sends to one room take
+/// consecutive seqs, also when the batch is applied a second time.
 /// </summary>
 public sealed class WriteBatchTests
 {
@@ -57,6 +59,33 @@ public sealed class WriteBatchTests
         (await logoutAll.Result.WaitAsync(Patience)).Should().BeTrue();
         (await after.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.SessionEnded>();
         Db.Messages(server.DatabasePath, "lobby").Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task Sends_to_one_room_in_one_batch_take_consecutive_seqs_even_when_the_batch_is_applied_again()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.RegisterAndLoginAsync("ann");
+        var session = Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
+            r => new Session(r.GetInt64(0), r.GetInt64(1), "ann", DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
+        var (a, b, repeat, c) = (new Recorder(session), new Recorder(session), new Recorder(session), new Recorder(session));
+        var broken = new ProbeOp(_ => throw new InvalidOperationException("a bug in one write"));
+
+        // The op that throws sends the batch back to its start: every send is applied a second time.
+        await InOneBatchAsync(server.Get<StoreWriter>(),
+            new JoinOp(new Recorder(session), "j", "lobby"),
+            new SendOp(a, "a", "lobby", "first"), new SendOp(b, "b", "lobby", "second"),
+            new SendOp(repeat, "a", "lobby", "first"), broken, new SendOp(c, "c", "lobby", "third"));
+
+        async Task<AckFrame> Ack(Recorder recorder) =>
+            (await recorder.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.Acked>().Which.Ack;
+        (await Ack(a)).Seq.Should().Be(1);
+        (await Ack(b)).Seq.Should().Be(2);
+        (await Ack(repeat)).Should().Match<AckFrame>(ack => ack.Seq == 1 && ack.Duplicate == true);
+        (await Ack(c)).Seq.Should().Be(3);
+        (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
+        Db.Messages(server.DatabasePath, "lobby").Should().Equal((1L, "a"), (2L, "b"), (3L, "c"));
+        Db.Query(server.DatabasePath, "SELECT last_seq FROM rooms WHERE name = 'lobby'", r => r.GetInt64(0)).Should().Equal(3L);
     }
 
     // Holds the writer inside a batch of its own until every op is queued, so that they are all taken as the next batch.
