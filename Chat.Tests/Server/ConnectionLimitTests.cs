@@ -94,7 +94,7 @@ public sealed class ConnectionLimitTests
         // The gate counts a connection only when Kestrel runs it, a moment after the listener accepted it. Until the gate
         // has counted all 16, the listener sees room and keeps accepting: had it taken all four connections below before
         // the count reached 16, it would sit in accept() with nothing left to take, and never wait for room (nor log it).
-        await UntilAsync(() => server.Get<ConnectionGate>().IsFull, "the gate should count all 16 connections as served");
+        await Poll.UntilAsync(() => server.Get<ConnectionGate>().IsFull, "the gate should count all 16 connections as served");
         // From here the listener waits for room; if its accept() was already waiting, it first takes one of these four,
         // which the gate refuses.
         using var more = await TcpFlood.OpenAsync(endpoint, ["127.0.0.2"], perSource: 4, connectTimeout: TimeSpan.FromSeconds(5));
@@ -119,25 +119,8 @@ public sealed class ConnectionLimitTests
         return await TestSocket.ConnectAsync(uri, o => o.SetRequestHeader("Authorization", "Bearer " + token));
     }
 
-    private static async Task UntilAsync(Func<bool> condition, string because)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, because);
-            await Task.Delay(20);
-        }
-    }
-
-    private static async Task WaitForOutputAsync(ServerProcess server, string fragment)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!server.Output.Contains(fragment, StringComparison.Ordinal))
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, $"the server should have logged '{fragment}'");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForOutputAsync(ServerProcess server, string fragment) =>
+        Poll.UntilAsync(() => server.Output.Contains(fragment, StringComparison.Ordinal), $"the server should have logged '{fragment}'");
 
     // Retries what may fail while the server is still catching up (its backlog draining), for at most 30 s.
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> attempt)

@@ -45,9 +45,7 @@ public sealed class WriteBatchTests
     public async Task A_session_revoked_earlier_in_a_batch_ends_the_later_writes_of_that_session()
     {
         await using var server = await TestServer.StartAsync();
-        await server.RegisterAndLoginAsync("ann");
-        var session = Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
-            r => new Session(r.GetInt64(0), r.GetInt64(1), "ann", DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
+        var session = await SessionOfNewUserAsync(server, "ann");
         var before = new Recorder(session);
         var after = new Recorder(session);
         var logoutAll = new EndUserSessionsOp(session, SessionEndReasons.LoggedOut, newPasswordHash: null);
@@ -65,9 +63,7 @@ public sealed class WriteBatchTests
     public async Task Sends_to_one_room_in_one_batch_take_consecutive_seqs_even_when_the_batch_is_applied_again()
     {
         await using var server = await TestServer.StartAsync();
-        await server.RegisterAndLoginAsync("ann");
-        var session = Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
-            r => new Session(r.GetInt64(0), r.GetInt64(1), "ann", DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
+        var session = await SessionOfNewUserAsync(server, "ann");
         var (a, b, repeat, c) = (new Recorder(session), new Recorder(session), new Recorder(session), new Recorder(session));
         var broken = new ProbeOp(_ => throw new InvalidOperationException("a bug in one write"));
 
@@ -86,6 +82,14 @@ public sealed class WriteBatchTests
         (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
         Db.Messages(server.DatabasePath, "lobby").Should().Equal((1L, "a"), (2L, "b"), (3L, "c"));
         Db.Query(server.DatabasePath, "SELECT last_seq FROM rooms WHERE name = 'lobby'", r => r.GetInt64(0)).Should().Equal(3L);
+    }
+
+    // Registers and logs in the server's only user, and returns that login's session as the server holds it.
+    private static async Task<Session> SessionOfNewUserAsync(TestServer server, string name)
+    {
+        await server.RegisterAndLoginAsync(name);
+        return Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
+            r => new Session(r.GetInt64(0), r.GetInt64(1), name, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
     }
 
     // Holds the writer inside a batch of its own until every op is queued, so that they are all taken as the next batch.
