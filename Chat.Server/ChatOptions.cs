@@ -16,8 +16,9 @@ public sealed partial record ChatOptions
     public string DatabasePath { get; init; } = "chat.db";
 
     /// <summary>
-    /// Browser origins (<c>scheme://host[:port]</c>) allowed to open <c>/ws</c>. Default none: only clients that send
-    /// no <c>Origin</c> header (non-browser clients) may connect.
+    /// Origins of other sites' pages (<c>scheme://host[:port]</c>) that may open <c>/ws</c> and make state-changing
+    /// requests with the session cookie, beside the server's own origin, which is always allowed. Default none: pages
+    /// of any other origin are refused (<see cref="Auth.OriginPolicy"/>).
     /// </summary>
     public string[] AllowedOrigins { get; init; } = [];
 

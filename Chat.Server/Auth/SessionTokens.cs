@@ -28,6 +28,14 @@ internal sealed class SessionTokens(StoreReader reader, TimeProvider clock)
         return request.Cookies.TryGetValue(ProtocolInfo.SessionCookie, out var cookie) ? cookie : null;
     }
 
+    /// <summary>
+    /// Whether the request authenticates with the session cookie, which a browser attaches by itself, rather than with
+    /// a bearer token, which only the caller's own code can add.
+    /// </summary>
+    public static bool UsesCookie(HttpRequest request) =>
+        !request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+        && request.Cookies.ContainsKey(ProtocolInfo.SessionCookie);
+
     /// <summary>The live session the request presents, or null.</summary>
     public Session? Authenticate(HttpRequest request) =>
         TokenOf(request) is { Length: > 0 } token

@@ -15,7 +15,7 @@ namespace Chat.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, StoreReader reader,
     ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
-    ILogger<ChatConnection> logger)
+    OriginPolicy origins, ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -33,8 +33,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             return;
         }
 
-        var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !options.AllowedOrigins.Contains(origin.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
+        if (!origins.Allows(context.Request, out var origin))
         {
             await Refuse(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"origin '{Redact.Text(origin)}' is not allowed");
             return;

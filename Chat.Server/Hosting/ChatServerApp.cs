@@ -93,6 +93,7 @@ public static class ChatServerApp
             .AddSingleton<RegistrationLimit>()
             .AddSingleton<PasswordChecks>()
             .AddSingleton<SessionTokens>()
+            .AddSingleton<OriginPolicy>()
             .AddSingleton<WebSocketEndpoint>()
             .AddHostedService<ChatLifecycle>();
 
@@ -104,6 +105,8 @@ public static class ChatServerApp
         app.UseExceptionHandler(error => error.Run(context =>
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        // Before the rate limiter: another site's page must not spend its user's login budget either.
+        app.UseMiddleware<CrossOriginGuard>();
         app.UseRateLimiter();
         app.UseWebSockets();
         app.MapAccountEndpoints();

@@ -8,7 +8,8 @@ namespace Chat.Server.Hosting;
 /// request's remote address becomes the one the proxy wrote in <c>X-Forwarded-For</c> (ASP.NET Core's forwarded-headers
 /// middleware), so that every per-IP limit after it (the auth rate limit, registrations per hour, the login throttle)
 /// counts clients, not the proxy. From any other peer the header is ignored: a client could otherwise pick a fresh
-/// address for every request and escape every per-IP limit.
+/// address for every request and escape every per-IP limit. The proxy's <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>
+/// are taken on the same terms: they are the origin the client's pages came from (<see cref="Auth.OriginPolicy"/>).
 /// </summary>
 internal static class TrustedProxies
 {
@@ -21,7 +22,8 @@ internal static class TrustedProxies
 
         var forwarded = new ForwardedHeadersOptions
         {
-            ForwardedHeaders = ForwardedHeaders.XForwardedFor,
+            // The proto and host too: they make up the origin a page was served from, which the Origin checks compare with.
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost,
             // Walk the list from the right while each hop was added by a trusted proxy, and stop at the first address
             // that was not: that is the client as the outermost trusted proxy saw it; anything left of it is the client's word.
             ForwardLimit = null,

@@ -13,10 +13,13 @@ internal static class AccountEndpoints
     internal const int MinPasswordLength = 8, MaxPasswordLength = 1_024;
     private const string CredentialsShape = "a JSON object with string fields 'username' and 'password'";
 
+    /// <summary>The endpoint that sets the session cookie.</summary>
+    public const string LoginPath = "/api/login";
+
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/register", RegisterAsync).RequireRateLimiting(AuthRateLimits.Policy);
-        app.MapPost("/api/login", LoginAsync).RequireRateLimiting(AuthRateLimits.Policy);
+        app.MapPost(LoginPath, LoginAsync).RequireRateLimiting(AuthRateLimits.Policy);
         app.MapPost("/api/logout", LogoutAsync);
     }
 
@@ -121,7 +124,9 @@ internal static class AccountEndpoints
         context.Response.Cookies.Append(ProtocolInfo.SessionCookie, token, new CookieOptions
         {
             HttpOnly = true,
-            SameSite = SameSiteMode.Lax,
+            // Strict: the server serves no page that needs the cookie on a navigation from another site; its own
+            // requests (fetch, the WebSocket) come from its own pages and carry the cookie all the same.
+            SameSite = SameSiteMode.Strict,
             Secure = context.Request.IsHttps,
             Path = "/",
             Expires = expiresAt,

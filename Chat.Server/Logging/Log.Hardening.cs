@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(52, LogLevel.Information, "Password hash of {User} upgraded to {Iterations} iterations")]
     public static partial void PasswordRehashed(this ILogger logger, string user, int iterations);
+
+    [LoggerMessage(53, LogLevel.Warning, "Cross-origin request refused with 403: {Method} {Path} with the session cookie from origin {Origin}")]
+    public static partial void CrossOriginRefused(this ILogger logger, string method, string path, string origin);
 }

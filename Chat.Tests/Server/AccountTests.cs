@@ -42,7 +42,7 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task Login_sets_an_http_only_lax_session_cookie_and_returns_the_same_token()
+    public async Task Login_sets_an_http_only_strict_session_cookie_and_returns_the_same_token()
     {
         await using var server = await TestServer.StartAsync();
         await server.RegisterAndLoginAsync("ann");
@@ -51,7 +51,7 @@ public sealed class AccountTests
         var body = await response.Content.ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
 
         var cookie = response.Headers.GetValues("Set-Cookie").Single();
-        cookie.Should().StartWith($"{ProtocolInfo.SessionCookie}={body!.Token};").And.Contain("httponly").And.Contain("samesite=lax");
+        cookie.Should().StartWith($"{ProtocolInfo.SessionCookie}={body!.Token};").And.Contain("httponly").And.Contain("samesite=strict");
         body.User.Should().Be("ann");
         body.ExpiresAt.Should().BeAfter(DateTimeOffset.UtcNow.AddDays(6));
     }

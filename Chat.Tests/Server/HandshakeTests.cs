@@ -107,6 +107,37 @@ public sealed class HandshakeTests
     }
 
     [Test]
+    public async Task The_servers_own_origin_with_the_session_cookie_is_welcomed_with_no_setting()
+    {
+        await using var server = await TestServer.StartAsync();
+        var login = await server.RegisterAndLoginAsync("ann");
+
+        await using var socket = await TestSocket.ConnectAsync(server.WebSocketUri, o =>
+        {
+            o.SetRequestHeader("Origin", server.BaseAddress.GetLeftPart(UriPartial.Authority));
+            o.Cookies = new CookieContainer();
+            o.Cookies.Add(server.BaseAddress, new Cookie(ProtocolInfo.SessionCookie, login.Token));
+        });
+
+        socket.Welcome.User.Should().Be("ann");
+    }
+
+    [Test]
+    public async Task Another_port_on_the_servers_own_host_is_another_origin_and_is_refused_with_403()
+    {
+        await using var server = await TestServer.StartAsync();
+        var login = await server.RegisterAndLoginAsync("ann");
+        var otherPort = new UriBuilder(server.BaseAddress) { Port = server.BaseAddress.Port == 1 ? 2 : server.BaseAddress.Port - 1 };
+
+        (await RefusedStatusAsync(server, o =>
+        {
+            o.SetRequestHeader("Origin", otherPort.Uri.GetLeftPart(UriPartial.Authority));
+            o.Cookies = new CookieContainer();
+            o.Cookies.Add(server.BaseAddress, new Cookie(ProtocolInfo.SessionCookie, login.Token));
+        })).Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Test]
     public async Task A_bearer_token_is_welcomed_with_the_server_limits()
     {
         await using var server = await TestServer.StartAsync("MaxBodyLength=100");
