@@ -12,8 +12,15 @@ public sealed partial record ChatOptions
 {
     public const string Section = "Chat";
 
-    /// <summary>The SQLite file. Default <c>chat.db</c>, relative to the working directory.</summary>
+    /// <summary>The SQLite file. Default <c>chat.db</c>, relative to the working directory. Unused with <see cref="Postgres"/>.</summary>
     public string DatabasePath { get; init; } = "chat.db";
+
+    /// <summary>
+    /// An Npgsql connection string (<c>Host=db;Database=chat;Username=chat;Password=...</c>). When set, the store is that
+    /// PostgreSQL database, which several servers may share, and <see cref="DatabasePath"/> is unused. Default none:
+    /// the embedded SQLite file.
+    /// </summary>
+    public string? Postgres { get; init; }
 
     /// <summary>
     /// Origins of other sites' pages (<c>scheme://host[:port]</c>) that may open <c>/ws</c> and make state-changing
@@ -100,7 +107,8 @@ public sealed partial record ChatOptions
 
     /// <summary>
     /// How long the writer waits on a locked database before failing a batch as <c>unavailable</c>, rounded up to
-    /// whole seconds (the SQLite driver retries for that long). Default 5 s.
+    /// whole seconds (the SQLite driver retries for that long). On PostgreSQL, the connect and command timeouts, unless
+    /// the connection string sets them. Default 5 s.
     /// </summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -185,6 +193,12 @@ public sealed partial record ChatOptions
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
+        if (!string.IsNullOrWhiteSpace(Postgres))
+        {
+            Require(Storage.Postgres.PostgresStore.CheckConnectionString(Postgres) is null,
+                $"Chat:Postgres must be an Npgsql connection string such as Host=127.0.0.1;Database=chat;Username=chat ({Storage.Postgres.PostgresStore.CheckConnectionString(Postgres)})");
+        }
+
         Require(MaxDatabaseBytes == 0 || MaxDatabaseBytes >= 64 * 1024, "Chat:MaxDatabaseBytes must be 0 (no limit) or at least 64 KiB");
         Require(Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA", "Chat:Synchronous must be FULL, NORMAL or EXTRA");
         Require(Enum.IsDefined(Revalidate), "Chat:Revalidate must be EveryWrite or HandshakeOnly");

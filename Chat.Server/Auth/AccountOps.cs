@@ -76,6 +76,8 @@ internal sealed class EndUserSessionsOp(Session session, string reason, string? 
 {
     private List<long> _revoked = [];
 
+    public override long? RevalidatedSession => session.Id;
+
     public override void Apply(WriteContext context)
     {
         _revoked = [];

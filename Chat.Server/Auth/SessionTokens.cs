@@ -10,7 +10,7 @@ namespace Chat.Server.Auth;
 /// Session tokens are 32 random bytes, base64url-encoded. The database keeps only their SHA-256, so a copy
 /// of the database does not let anyone sign in.
 /// </summary>
-internal sealed class SessionTokens(StoreReader reader, TimeProvider clock)
+internal sealed class SessionTokens(IStoreReader reader, TimeProvider clock)
 {
     public static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 

@@ -13,7 +13,7 @@ namespace Chat.Server.Connections;
 /// cookies on cross-site WebSocket handshakes, so the Origin check is what stops another site from using a
 /// logged-in user's cookie (cross-site WebSocket hijacking).
 /// </summary>
-internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, StoreReader reader,
+internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, IStoreReader reader,
     ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
     OriginPolicy origins, ILogger<ChatConnection> logger)
 {

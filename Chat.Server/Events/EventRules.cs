@@ -20,6 +20,12 @@ internal static class EventRules
             return new(ErrorCodes.BadRequest, "'body' must not be empty");
         }
 
+        // No store needs it, and PostgreSQL's text cannot hold it: refused alike on every store.
+        if (body.Contains('\0', StringComparison.Ordinal))
+        {
+            return new(ErrorCodes.BadRequest, "'body' must not contain the character U+0000");
+        }
+
         // Counted in Unicode code points, so that every language counts the same way.
         var length = 0;
         foreach (var _ in body.EnumerateRunes())

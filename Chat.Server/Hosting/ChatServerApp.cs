@@ -18,6 +18,7 @@ public static class ChatServerApp
     private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
     {
         ["--db"] = "Chat:DatabasePath",
+        ["--postgres"] = "Chat:Postgres",
         ["--origin"] = "Chat:AllowedOrigins:0",
         ["--session-lifetime"] = "Chat:SessionLifetime",
         ["--iterations"] = "Chat:PasswordIterations",
@@ -78,8 +79,7 @@ public static class ChatServerApp
             .AddSingleton<EventRateLimiter>()
             .AddSingleton<RoomReads>()
             .AddSingleton<RoomEdge>()
-            .AddSingleton<Database>()
-            .AddSingleton<StoreReader>()
+            .AddChatStore(options)
             .AddSingleton<StoreWriter>()
             .AddSingleton<RoomHub>()
             .AddSingleton<PresenceTracker>()
@@ -102,8 +102,7 @@ public static class ChatServerApp
         var app = builder.Build();
         // First: everything after it, the per-IP limits above all, sees the client's address.
         app.UseTrustedProxies(options);
-        app.UseExceptionHandler(error => error.Run(context =>
-            HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
+        app.UseExceptionHandler(error => error.Run(HttpJson.UnhandledAsync));
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         // Before the rate limiter: another site's page must not spend its user's login budget either.
         app.UseMiddleware<CrossOriginGuard>();

@@ -72,7 +72,7 @@ internal static class AccountEndpoints
         return Results.Json(new RegisterResponse(credentials.Username), ChatJsonContext.Wire.RegisterResponse, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, PasswordChecks passwords, StoreReader reader, StoreWriter writer,
+    private static async Task<IResult> LoginAsync(HttpContext context, PasswordChecks passwords, IStoreReader reader, StoreWriter writer,
         ChatOptions options, TimeProvider clock, ILogger<StoreWriter> logger)
     {
         var (credentials, error) = await HttpJson.ReadAsync(context.Request, ChatJsonContext.Wire.Credentials, CredentialsShape);

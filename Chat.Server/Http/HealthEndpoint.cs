@@ -14,7 +14,7 @@ internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app) => app.MapGet("/healthz", Health);
 
-    private static IResult Health(StoreReader reader, StoreWriter writer, ConnectionRegistry connections)
+    private static IResult Health(IStoreReader reader, StoreWriter writer, ConnectionRegistry connections)
     {
         var reason = connections.IsClosed ? "shutting_down"
             : writer.Failure is not null ? "writes_failing"
@@ -27,13 +27,13 @@ internal static class HealthEndpoint
                 statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static bool ReadsWork(StoreReader reader)
+    private static bool ReadsWork(IStoreReader reader)
     {
         try
         {
             return reader.IsHealthy();
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (StoreUnavailableException)
         {
             return false;
         }

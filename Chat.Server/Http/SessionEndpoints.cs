@@ -34,7 +34,7 @@ internal static class SessionEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> ChangePasswordAsync(HttpContext context, SessionTokens sessions, StoreReader reader, StoreWriter writer,
+    private static async Task<IResult> ChangePasswordAsync(HttpContext context, SessionTokens sessions, IStoreReader reader, StoreWriter writer,
         PasswordChecks passwords)
     {
         if (sessions.Authenticate(context.Request) is not { } session)

@@ -6,7 +6,7 @@ namespace Chat.Server.Logging;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "Database {Path} opened; schema migrated from version {From} to {To}")]
+    [LoggerMessage(1, LogLevel.Information, "Store {Path} opened; schema migrated from version {From} to {To}")]
     public static partial void DatabaseOpened(this ILogger logger, string path, int from, int to);
 
     [LoggerMessage(3, LogLevel.Information, "Shutdown: draining {Pending} pending writes and closing {Connections} connections")]
@@ -56,6 +56,9 @@ internal static partial class Log
 
     [LoggerMessage(27, LogLevel.Warning, "The writer could not reopen its connection to the database; it keeps the one it has: {Reason}")]
     public static partial void WriterReopenFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(28, LogLevel.Information, "A write batch of {Count} lost a race with another server (try {Attempt}: {Reason}); rolled back and applied again")]
+    public static partial void BatchLostRace(this ILogger logger, int count, int attempt, string reason);
 
     [LoggerMessage(21, LogLevel.Error, "Write {Op} failed and was rolled back alone")]
     public static partial void WriteOpFailed(this ILogger logger, Exception exception, string op);

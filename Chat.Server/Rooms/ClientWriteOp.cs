@@ -25,6 +25,8 @@ internal abstract class ClientWriteOp(IWriteRequester requester, string eventId)
 
     protected long UserId => Requester.Session.UserId;
 
+    public sealed override long? RevalidatedSession => Requester.Session.Id;
+
     public sealed override void Apply(WriteContext context)
     {
         var start = Stopwatch.GetTimestamp();
@@ -91,11 +93,12 @@ internal abstract class ClientWriteOp(IWriteRequester requester, string eventId)
     protected void Refuse(string code, string message) => Answer(new EventResult.Refused(code, message));
 
     /// <summary>This write's timings when the Timings switch is on, else null.</summary>
-    protected WriteTimings? Timings(WriteContext context, long fanoutTicks = 0) => context.Timings
+    /// <param name="storeTicks">The write's share of a run of messages stored together after it was applied.</param>
+    protected WriteTimings? Timings(WriteContext context, long fanoutTicks = 0, long storeTicks = 0) => context.Timings
         ? new WriteTimings(
             QueuedUs: Microseconds(context.BatchStarted - _created),
             RevalidateUs: Microseconds(_revalidateTicks),
-            ApplyUs: Microseconds(_applyTicks),
+            ApplyUs: Microseconds(_applyTicks + storeTicks),
             CommitUs: Microseconds(context.CommitTicks),
             FanoutUs: Microseconds(fanoutTicks),
             TotalUs: Microseconds(Stopwatch.GetTimestamp() - _created),

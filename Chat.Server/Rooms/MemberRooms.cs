@@ -10,7 +10,7 @@ namespace Chat.Server.Rooms;
 /// Answers <c>rooms</c>: the user's rooms with their last seq and the user's read marker, so that a client starting
 /// up can show unread counts at once. A read: it re-reads the session on the same snapshot.
 /// </summary>
-internal sealed class MemberRooms(StoreReader reader, ConnectionRegistry connections, TimeProvider clock)
+internal sealed class MemberRooms(IStoreReader reader, ConnectionRegistry connections, TimeProvider clock)
 {
     public async Task<EventResult> ListAsync(Session session, string eventId)
     {
@@ -19,7 +19,7 @@ internal sealed class MemberRooms(StoreReader reader, ConnectionRegistry connect
         {
             read = await Task.Run(() => reader.ReadMemberships(session, clock.GetUtcNow().ToUnixTimeMilliseconds()));
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (StoreUnavailableException)
         {
             return new EventResult.Refused(ErrorCodes.Unavailable, "the database could not be read; retry");
         }

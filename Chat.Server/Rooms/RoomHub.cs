@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Chat.Server.Connections;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Server.Rooms;
 
@@ -18,19 +17,14 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
     private readonly ConcurrentDictionary<string, ImmutableArray<long>> _members = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, ImmutableArray<string>> _roomsOfUser = new();
 
-    /// <summary>Loads every membership; called once, before the writer loop starts.</summary>
-    public void Load(SqliteConnection connection)
+    /// <summary>Loads every membership, as (room, user id); called once, before the writer loop starts.</summary>
+    public void Load(IReadOnlyList<(string Room, long UserId)> memberships)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT r.name, m.user_id FROM members m JOIN rooms r ON r.id = m.room_id";
-        using var reader = command.ExecuteReader();
-
         // Gathered first and frozen once: adding members one by one would copy a large room's list per member.
         var members = new Dictionary<string, List<long>>(StringComparer.Ordinal);
         var rooms = new Dictionary<long, List<string>>();
-        while (reader.Read())
+        foreach (var (room, userId) in memberships)
         {
-            var (room, userId) = (reader.GetString(0), reader.GetInt64(1));
             (CollectionsMarshal.GetValueRefOrAddDefault(members, room, out _) ??= []).Add(userId);
             (CollectionsMarshal.GetValueRefOrAddDefault(rooms, userId, out _) ??= []).Add(room);
         }

@@ -10,7 +10,7 @@ namespace Chat.Server.Rooms;
 /// History and sync pages, for both edges. Each re-reads the session on the same snapshot as the page, so a revoked
 /// session reads nothing either; finding it ended also ends the session's sockets.
 /// </summary>
-internal sealed class RoomReads(ChatOptions options, StoreReader reader, ConnectionRegistry connections, TimeProvider clock)
+internal sealed class RoomReads(ChatOptions options, IStoreReader reader, ConnectionRegistry connections, TimeProvider clock)
 {
     /// <summary>The <c>limit</c> messages just before seq <c>before</c> (the latest when null).</summary>
     public Task<EventResult> HistoryAsync(Session session, string eventId, string room, long? before, long? limit)
@@ -22,7 +22,7 @@ internal sealed class RoomReads(ChatOptions options, StoreReader reader, Connect
 
         var size = (int)Math.Min(limit ?? options.DefaultPageSize, options.MaxPageSize);
         return ReadAsync(session, eventId, room,
-            (db, roomId) => StoreReader.Before(db, roomId, room, before ?? long.MaxValue, size));
+            PageQuery.BeforeSeq(before ?? long.MaxValue, size));
     }
 
     /// <summary>The first <c>limit</c> messages after seq <c>after</c>.</summary>
@@ -34,11 +34,11 @@ internal sealed class RoomReads(ChatOptions options, StoreReader reader, Connect
         }
 
         var size = (int)Math.Min(limit ?? options.MaxPageSize, options.MaxPageSize);
-        return ReadAsync(session, eventId, room, (db, roomId) => StoreReader.After(db, roomId, room, after, size));
+        return ReadAsync(session, eventId, room, PageQuery.AfterSeq(after, size));
     }
 
     private async Task<EventResult> ReadAsync(Session session, string eventId, string room,
-        Func<Microsoft.Data.Sqlite.SqliteConnection, long, MessagePage> page)
+        PageQuery page)
     {
         if (EventRules.CheckRoom(room) is { } badRoom)
         {
@@ -48,10 +48,10 @@ internal sealed class RoomReads(ChatOptions options, StoreReader reader, Connect
         RoomRead read;
         try
         {
-            // SQLite calls block; keep them off the caller's thread only as long as they run.
+            // The store's calls block; keep them off the caller's thread only as long as they run.
             read = await Task.Run(() => reader.ReadRoom(session, clock.GetUtcNow().ToUnixTimeMilliseconds(), room, page));
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (StoreUnavailableException)
         {
             return new EventResult.Refused(ErrorCodes.Unavailable, "the database could not be read; retry");
         }

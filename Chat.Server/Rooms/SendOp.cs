@@ -13,77 +13,42 @@ namespace Chat.Server.Rooms;
 internal sealed class SendOp(IWriteRequester requester, string eventId, string room, string body)
     : ClientWriteOp(requester, eventId)
 {
-    private long _seq, _ts;
-    private bool _duplicate, _stored;
-    private EventResult.Refused? _refusal;
+    private readonly MessageWrite _write = new(requester.Session.UserId, eventId, room, body);
 
+    public override bool GathersMessage => true;
+
+    // The message is stored with the run of sends around it, in a few statements for all of them (WriteContext.Gather).
     protected override void ApplyAuthorized(WriteContext context)
     {
-        (_seq, _ts, _duplicate, _stored, _refusal) = (0, 0, false, false, null);
-
-        // The common case costs three statements: read the room's last seq (only if a member), insert unless this sender
-        // already used the event id, and advance the room's last seq. A repeat is rare, so it pays for its own look-up.
-        if (context.Sql.RoomIfMember(room, UserId) is not { } target)
-        {
-            // Idempotency comes first: a retry must get its original answer even after the sender left the room.
-            if (!AnswerRepeat(context))
-            {
-                _refusal = new(ErrorCodes.Forbidden, $"join room '{room}' before sending to it");
-            }
-
-            return;
-        }
-
-        _ts = context.Now;
-        var seq = target.LastSeq + 1;
-        if (!context.Sql.AppendMessage(target.RoomId, seq, UserId, EventId, body, _ts))
-        {
-            AnswerRepeat(context);
-            return;
-        }
-
-        _seq = seq;
-        _stored = true;
-    }
-
-    // True when this sender already stored a message under this event id: a repeat of it is answered as before, a
-    // different message under the same id is a conflict.
-    private bool AnswerRepeat(WriteContext context)
-    {
-        if (context.Sql.FindSend(UserId, EventId) is not { } earlier)
-        {
-            return false;
-        }
-
-        if (earlier.Room == room && earlier.Body == body)
-        {
-            (_seq, _ts, _duplicate) = (earlier.Seq, earlier.Ts, true);
-        }
-        else
-        {
-            _refusal = new(ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
-        }
-
-        return true;
+        context.Gather(this, _write);
     }
 
     protected override void Deliver(WriteContext context)
     {
-        if (_refusal is not null)
+        switch (_write.Outcome)
         {
-            Answer(_refusal);
-            return;
+            case MessageOutcome.NotMember:
+                Refuse(ErrorCodes.Forbidden, $"join room '{room}' before sending to it");
+                return;
+            case MessageOutcome.Conflict:
+                Refuse(ErrorCodes.Conflict, $"event id '{EventId}' was already used for a different message");
+                return;
+            case MessageOutcome.Pending:
+                // Only a bug gets here: an authorized send whose run was never stored.
+                Refuse(ErrorCodes.Internal, "the server did not store this event; retry with the same id");
+                return;
         }
 
         OutboundFrame? heldBack = null;
         var fanoutStart = Stopwatch.GetTimestamp();
-        if (_stored)
+        if (_write.Outcome == MessageOutcome.Stored)
         {
-            var message = new StoredMessage(room, _seq, Requester.Session.UserName, EventId, body, _ts);
+            var message = new StoredMessage(room, _write.Seq, Requester.Session.UserName, EventId, body, _write.Ts);
             heldBack = context.Rooms.Publish(message, holdBack: Requester.Connection);
         }
 
         var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
-        AnswerStored(new StoredAck(room, _seq, _ts, _duplicate, Timings(context, fanoutTicks)), echo: heldBack);
+        var duplicate = _write.Outcome == MessageOutcome.Duplicate;
+        AnswerStored(new StoredAck(room, _write.Seq, _write.Ts, duplicate, Timings(context, fanoutTicks, _write.ApplyTicks)), echo: heldBack);
     }
 }

@@ -5,8 +5,9 @@ namespace Chat.Server.Storage;
 
 /// <summary>
 /// Recovery from faults that outlive the connection that met them. SQLite opens a file it cannot write (a read-only
-/// mount or file) for reading instead, and that connection stays read-only after the operator fixes the fault; so,
-/// while writes fail, the writer reopens its connection before a batch, at most once per <see cref="ReopenInterval"/>.
+/// mount or file) for reading instead, and that connection stays read-only after the operator fixes the fault; a
+/// PostgreSQL connection is broken for good once the server restarts. So, while writes fail, the writer reopens its
+/// connection before a batch, at most once per <see cref="ReopenInterval"/>.
 /// </summary>
 internal sealed partial class StoreWriter
 {
@@ -16,11 +17,11 @@ internal sealed partial class StoreWriter
     // At start-up: a database that can be read but not written still serves reads, and says why writes will fail.
     private void CheckWritable()
     {
-        if (Database.IsReadOnly(_connection!))
+        if (_statements!.IsReadOnly)
         {
             _failingSince = Stopwatch.GetTimestamp();
             _failure = "the database file is read-only";
-            _logger.DatabaseReadOnly(_database.Path);
+            _logger.DatabaseReadOnly(_store.Description);
         }
     }
 
@@ -35,15 +36,13 @@ internal sealed partial class StoreWriter
         _lastReopen = now;
         try
         {
-            var connection = _database.OpenWriter();
+            var statements = _store.OpenWriter();
             _statements!.Dispose();
-            _connection!.Dispose();
-            _connection = connection;
-            _statements = new WriterStatements(connection);
-            context.Sql = _statements;
-            _logger.WriterReopened(Database.IsReadOnly(connection));
+            _statements = statements;
+            context.Sql = statements;
+            _logger.WriterReopened(statements.IsReadOnly);
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (_store.IsEngineFailure(ex) || ex is System.Data.Common.DbException)
         {
             _logger.WriterReopenFailed(ex.Message);
         }

@@ -5,7 +5,6 @@ using Chat.Server.Connections;
 using Chat.Server.Hosting;
 using Chat.Server.Logging;
 using Chat.Server.Rooms;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Server.Storage;
 
@@ -13,27 +12,27 @@ namespace Chat.Server.Storage;
 /// The single writer. Every write in the server is a <see cref="WriteOp"/> queued here. One loop takes whatever
 /// is pending (up to <see cref="ChatOptions.WriteBatchSize"/>), applies it in one transaction, commits, and only
 /// then completes each op in queue order. SQLite admits one writer at a time anyway; doing it here also makes
-/// per-room seqs gapless and puts fan-out in commit order without any lock.
+/// per-room seqs gapless and puts this server's fan-out in commit order without any lock. On PostgreSQL, which other
+/// servers write too, the batch's row locks (sessions, then rooms) order it against theirs.
 /// </summary>
 internal sealed partial class StoreWriter : IAsyncDisposable
 {
     private readonly Channel<WriteOp> _queue;
-    private readonly Database _database;
+    private readonly IStore _store;
     private readonly ChatOptions _options;
     private readonly RoomHub _rooms;
     private readonly ConnectionRegistry _connections;
     private readonly TimeProvider _clock;
     private readonly ChatMetrics _metrics;
     private readonly ILogger<StoreWriter> _logger;
-    private SqliteConnection? _connection;
-    private WriterStatements? _statements;
+    private IWriteStatements? _statements;
     private Task _loop = Task.CompletedTask;
 
-    public StoreWriter(Database database, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
+    public StoreWriter(IStore store, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
         TimeProvider clock, ChatMetrics metrics, ILogger<StoreWriter> logger)
     {
         _metrics = metrics;
-        _database = database;
+        _store = store;
         _options = options;
         _rooms = rooms;
         _connections = connections;
@@ -63,11 +62,10 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     public void Start()
     {
         NativeHeap.KeepFreedMemory();
-        _connection = _database.OpenWriter();
-        var from = Schema.Migrate(_connection);
-        _logger.DatabaseOpened(_database.Path, from, Schema.LatestVersion);
-        _rooms.Load(_connection);
-        _statements = new WriterStatements(_connection);
+        var from = _store.Migrate();
+        _logger.DatabaseOpened(_store.Description, from, _store.LatestVersion);
+        _rooms.Load(_store.LoadMemberships());
+        _statements = _store.OpenWriter();
         CheckWritable();
         _loop = Task.Run(RunAsync);
     }
@@ -102,10 +100,6 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     {
         await DrainAsync();
         _statements?.Dispose();
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-        }
     }
 
     private async Task RunAsync()
@@ -149,14 +143,13 @@ internal sealed partial class StoreWriter : IAsyncDisposable
 
     private bool TryCommit(List<WriteOp> batch, WriteContext context)
     {
-        var sql = context.Sql;
         try
         {
-            ApplyAll(batch, context);
+            ApplyAllWinningRaces(batch, context);
             var commitStart = Stopwatch.GetTimestamp();
             try
             {
-                sql.Commit();
+                context.Sql.Commit();
             }
             finally
             {
@@ -175,7 +168,8 @@ internal sealed partial class StoreWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            RollBack(sql);
+            context.ForgetMessages();
+            RollBack(context.Sql);
             // One error with the cause when writes start failing; while they keep failing, one line per batch at debug.
             if (_failure is null)
             {
@@ -188,7 +182,7 @@ internal sealed partial class StoreWriter : IAsyncDisposable
             }
 
             _failure = ex.Message;
-            var message = ex is SqliteException sqlite && IsTransient(sqlite)
+            var message = _store.IsEngineFailure(ex) || _store.IsLostRace(ex)
                 ? "the database is busy or failing; nothing was stored, retry"
                 : "the write could not be stored; nothing was stored, retry";
             foreach (var op in batch)
@@ -200,17 +194,42 @@ internal sealed partial class StoreWriter : IAsyncDisposable
         }
     }
 
+    // A batch that lost a race with another server (PostgreSQL only) left nothing behind; applied again, it sees what
+    // the other server committed. A few tries, then its clients retry.
+    private void ApplyAllWinningRaces(List<WriteOp> batch, WriteContext context)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                ApplyAll(batch, context);
+                return;
+            }
+            catch (Exception ex) when (_store.IsLostRace(ex) && attempt < MaxRaceAttempts)
+            {
+                _logger.BatchLostRace(batch.Count, attempt, ex.Message);
+                context.ForgetMessages();
+                context.Sql.Rollback();
+            }
+        }
+    }
+
+    private const int MaxRaceAttempts = 3;
+
     /// <summary>
     /// Begins the transaction and applies every op of the batch. An op that throws (a bug, or a constraint it broke)
     /// must not sink its neighbours: the transaction is rolled back, that op is rejected, and the rest are applied
     /// again from the start. A savepoint per op would isolate it as well, but costs two statements and a statement
-    /// journal on every write, to serve a case that should never happen.
+    /// journal on every write, to serve a case that should never happen. A run of messages stored at once that fails
+    /// as a whole is applied again one message at a time, to find the one to blame.
     /// </summary>
     private void ApplyAll(List<WriteOp> batch, WriteContext context)
     {
+        context.MessageRunLimit = int.MaxValue;
         while (true)
         {
-            context.Sql.BeginImmediate();
+            context.Sql.Begin();
+            context.Sql.LockSessions(SessionsOf(batch), context.Now);
             var failed = FirstFailure(batch, context);
             if (failed is null)
             {
@@ -218,12 +237,34 @@ internal sealed partial class StoreWriter : IAsyncDisposable
             }
 
             context.Sql.Rollback();
-            _logger.WriteOpFailed(failed.Value.Error, failed.Value.Op.GetType().Name);
-            failed.Value.Op.Reject(ErrorCodes.Internal, "the server failed to apply this event; nothing was stored");
+            context.ForgetMessages();
+            if (failed.Value.Op is not { } op)
+            {
+                context.MessageRunLimit = 1;
+                continue;
+            }
+
+            _logger.WriteOpFailed(failed.Value.Error, op.GetType().Name);
+            op.Reject(ErrorCodes.Internal, "the server failed to apply this event; nothing was stored");
         }
     }
 
-    private static (WriteOp Op, Exception Error)? FirstFailure(List<WriteOp> batch, WriteContext context)
+    private static HashSet<long> SessionsOf(List<WriteOp> batch)
+    {
+        var sessions = new HashSet<long>();
+        foreach (var op in batch)
+        {
+            if (!op.IsRejected && op.RevalidatedSession is { } id)
+            {
+                sessions.Add(id);
+            }
+        }
+
+        return sessions;
+    }
+
+    // The op that threw, or null for a run of messages that failed together; null as a whole when the batch applied.
+    private (WriteOp? Op, Exception Error)? FirstFailure(List<WriteOp> batch, WriteContext context)
     {
         foreach (var op in batch)
         {
@@ -232,17 +273,41 @@ internal sealed partial class StoreWriter : IAsyncDisposable
                 continue;
             }
 
+            if (!op.GathersMessage && StoreGathered(context) is { } runFailed)
+            {
+                return runFailed;
+            }
+
             try
             {
                 op.Apply(context);
             }
-            catch (Exception ex) when (ex is not SqliteException sqlite || !IsTransient(sqlite))
+            catch (Exception ex) when (!_store.IsEngineFailure(ex) && !_store.IsLostRace(ex))
             {
                 return (op, ex);
             }
+
+            if (context.GatheredMessages >= context.MessageRunLimit && StoreGathered(context) is { } limitFailed)
+            {
+                return limitFailed;
+            }
         }
 
-        return null;
+        return StoreGathered(context);
+    }
+
+    private (WriteOp? Op, Exception Error)? StoreGathered(WriteContext context)
+    {
+        var sole = context.SoleMessageOp;
+        try
+        {
+            context.StoreMessages();
+            return null;
+        }
+        catch (Exception ex) when (!_store.IsEngineFailure(ex) && !_store.IsLostRace(ex))
+        {
+            return (sole, ex);
+        }
     }
 
     // Delivering one op's answer must never stop the others' or the loop: this loop is the server's only writer.
@@ -258,21 +323,16 @@ internal sealed partial class StoreWriter : IAsyncDisposable
         }
     }
 
-    private void RollBack(WriterStatements sql)
+    private void RollBack(IWriteStatements sql)
     {
         try
         {
             sql.Rollback();
         }
-        catch (SqliteException ex)
+        catch (Exception ex)
         {
             // No transaction was open (BEGIN itself failed), or the connection is unusable: nothing to undo.
             _logger.RollbackFailed(ex);
         }
     }
-
-    // Failures of the database as a whole rather than of one op: the whole batch is retried by its clients.
-    private static bool IsTransient(SqliteException ex) =>
-        (ex.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED
-            or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN or SQLitePCL.raw.SQLITE_READONLY;
 }

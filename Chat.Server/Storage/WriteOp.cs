@@ -16,6 +16,18 @@ internal abstract class WriteOp
     /// </summary>
     public abstract void Apply(WriteContext context);
 
+    /// <summary>
+    /// The session this op re-reads while applied, if any: the writer reads, and locks, every such session of a batch
+    /// at once before applying it (<see cref="IWriteStatements.LockSessions"/>).
+    /// </summary>
+    public virtual long? RevalidatedSession => null;
+
+    /// <summary>
+    /// True for an op whose write is a message gathered with <see cref="WriteContext.Gather"/>: the writer stores the
+    /// gathered run before any op that is not one, so that it can store a whole run of messages at once.
+    /// </summary>
+    public virtual bool GathersMessage => false;
+
     /// <summary>True once the op was rejected: it is left out when its batch is applied again.</summary>
     public bool IsRejected => _rejection is not null;
 

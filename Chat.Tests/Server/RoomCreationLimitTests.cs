@@ -1,7 +1,7 @@
 using System.Net;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
-using Chat.Server.Storage;
+using Chat.Server.Storage.Sqlite;
 using Chat.Tests.Support;
 using Microsoft.Data.Sqlite;
 
@@ -79,10 +79,10 @@ public sealed class RoomCreationLimitTests
             connection.Open();
             for (var i = 0; i < 2; i++)
             {
-                Database.Execute(connection, Schema.Migrations[i]);
+                SqliteStore.Execute(connection, SqliteSchema.Migrations[i]);
             }
 
-            Database.Execute(connection, $"PRAGMA user_version = 2; INSERT INTO rooms (name, created_at) VALUES ('old', {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()});");
+            SqliteStore.Execute(connection, $"PRAGMA user_version = 2; INSERT INTO rooms (name, created_at) VALUES ('old', {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()});");
         }
 
         try
@@ -92,7 +92,7 @@ public sealed class RoomCreationLimitTests
             (await socket.AckAsync(new JoinFrame("j1", "old"))).Room.Should().Be("old");
             (await socket.AckAsync(new JoinFrame("j2", "new"))).Room.Should().Be("new");
 
-            Db.Query(path, "PRAGMA user_version", r => r.GetInt64(0)).Single().Should().Be(Schema.LatestVersion);
+            Db.Query(path, "PRAGMA user_version", r => r.GetInt64(0)).Single().Should().Be(SqliteSchema.LatestVersion);
             Db.Query(path, "SELECT name, created_by IS NULL FROM rooms ORDER BY id", r => (r.GetString(0), r.GetBoolean(1)))
                 .Should().Equal(("old", true), ("new", false));
             Db.Query(path, "EXPLAIN QUERY PLAN SELECT count(*) FROM rooms WHERE created_by = 1 AND created_at >= 0", r => r.GetString(3))

@@ -36,7 +36,7 @@ public sealed class SwitchTests
     {
         await using var server = await TestServer.StartAsync($"Synchronous={setting}");
 
-        using var writer = server.Get<Chat.Server.Storage.Database>().OpenWriter();
+        using var writer = server.Get<Chat.Server.Storage.Sqlite.SqliteStore>().OpenWriterConnection();
         using var command = writer.CreateCommand();
         command.CommandText = "PRAGMA synchronous";
 

@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace Chat.Server.Storage;
+namespace Chat.Server.Storage.Sqlite;
 
 /// <summary>
 /// A statement prepared once on the writer's connection and stepped through SQLite's own API: no data reader, no boxed

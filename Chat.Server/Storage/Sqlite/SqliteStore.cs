@@ -1,11 +1,12 @@
 using Microsoft.Data.Sqlite;
 
-namespace Chat.Server.Storage;
+namespace Chat.Server.Storage.Sqlite;
 
 /// <summary>
-/// Opens connections to the chat database: the one writer connection, and pooled read-only connections.
+/// The embedded store: one SQLite file in WAL mode, one writer connection, and pooled read-only connections that
+/// never wait for it.
 /// </summary>
-internal sealed class Database(ChatOptions options)
+internal sealed class SqliteStore(ChatOptions options) : IStore
 {
     private readonly string _writeConnectionString = new SqliteConnectionStringBuilder
     {
@@ -24,8 +25,48 @@ internal sealed class Database(ChatOptions options)
 
     public string Path => options.DatabasePath;
 
+    public string Description => "SQLite " + options.DatabasePath;
+
+    public int LatestVersion => SqliteSchema.LatestVersion;
+
+    public int Migrate()
+    {
+        using var connection = OpenWriterConnection();
+        return SqliteSchema.Migrate(connection);
+    }
+
+    public IWriteStatements OpenWriter()
+    {
+        var connection = OpenWriterConnection();
+        return new SqliteWriteStatements(connection);
+    }
+
+    public IReadOnlyList<(string Room, long UserId)> LoadMemberships()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT r.name, m.user_id FROM members m JOIN rooms r ON r.id = m.room_id";
+        using var reader = command.ExecuteReader();
+        var memberships = new List<(string, long)>();
+        while (reader.Read())
+        {
+            memberships.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return memberships;
+    }
+
+    // Failures of the database as a whole rather than of one op: the whole batch is retried by its clients.
+    public bool IsEngineFailure(Exception error) =>
+        error is IOException || error is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_BUSY
+            or SQLitePCL.raw.SQLITE_LOCKED or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN
+            or SQLitePCL.raw.SQLITE_READONLY;
+
+    // One writer in all: no other server's batch can come between this one's reads and writes.
+    public bool IsLostRace(Exception error) => false;
+
     /// <summary>Opens the writer's connection in WAL mode, so readers never wait for the writer.</summary>
-    public SqliteConnection OpenWriter()
+    public SqliteConnection OpenWriterConnection()
     {
         var connection = new SqliteConnection(_writeConnectionString);
         try

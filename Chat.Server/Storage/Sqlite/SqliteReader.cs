@@ -1,16 +1,40 @@
 using Chat.Protocol.Frames;
 using Microsoft.Data.Sqlite;
 
-namespace Chat.Server.Storage;
+namespace Chat.Server.Storage.Sqlite;
 
 /// <summary>
 /// Reads, each on a pooled read-only connection of its own. In WAL mode they see the latest commit and never
 /// wait for the writer.
 /// </summary>
-internal sealed class StoreReader(Database database)
+internal sealed class SqliteReader(SqliteStore database) : IStoreReader
 {
-    /// <summary>The live session a token opens, or null when it is unknown, revoked or expired.</summary>
-    public Session? FindSession(byte[] tokenHash, long now)
+    public Session? FindSession(byte[] tokenHash, long now) => Guard(() => FindSessionCore(tokenHash, now));
+
+    public SessionState ReadSession(long sessionId, long now) => Guard(() => ReadSessionCore(sessionId, now));
+
+    public (long Id, string Name, string PasswordHash)? FindUser(string name) => Guard(() => FindUserCore(name));
+
+    public RoomRead ReadRoom(Session session, long now, string room, PageQuery page) => Guard(() => ReadRoomCore(session, now, room, page));
+
+    public (SessionState State, IReadOnlyList<RoomSummary> Rooms) ReadMemberships(Session session, long now) =>
+        Guard(() => ReadMembershipsCore(session, now));
+
+    public bool IsHealthy() => Guard(IsHealthyCore);
+
+    private static T Guard<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (SqliteException ex)
+        {
+            throw new StoreUnavailableException(ex);
+        }
+    }
+
+    private Session? FindSessionCore(byte[] tokenHash, long now)
     {
         using var connection = database.OpenReader();
         using var command = Command(connection, """
@@ -23,7 +47,7 @@ internal sealed class StoreReader(Database database)
             : null;
     }
 
-    public SessionState ReadSession(long sessionId, long now)
+    private SessionState ReadSessionCore(long sessionId, long now)
     {
         using var connection = database.OpenReader();
         using var command = Command(connection, "SELECT expires_at, revoked_at FROM sessions WHERE id = $a", sessionId);
@@ -31,8 +55,7 @@ internal sealed class StoreReader(Database database)
         return reader.ReadSessionState(now);
     }
 
-    /// <summary>A user's id, canonical name and password hash, looked up case-insensitively.</summary>
-    public (long Id, string Name, string PasswordHash)? FindUser(string name)
+    private (long Id, string Name, string PasswordHash)? FindUserCore(string name)
     {
         using var connection = database.OpenReader();
         using var command = Command(connection, "SELECT id, name, password_hash FROM users WHERE name = $a", name);
@@ -40,11 +63,7 @@ internal sealed class StoreReader(Database database)
         return reader.Read() ? (reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
-    /// <summary>
-    /// Re-reads the session, checks that its user may read the room, and if so runs <paramref name="page"/>: all on
-    /// one connection and one snapshot.
-    /// </summary>
-    public RoomRead ReadRoom(Session session, long now, string room, Func<SqliteConnection, long, MessagePage> page)
+    private RoomRead ReadRoomCore(Session session, long now, string room, PageQuery page)
     {
         using var connection = database.OpenReader();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -77,14 +96,13 @@ internal sealed class StoreReader(Database database)
             roomId = reader.GetInt64(0);
         }
 
-        return new RoomRead(RoomAccess.Member, page(connection, roomId));
+        var messages = page.After is { } after
+            ? After(connection, roomId, room, after, page.Limit)
+            : Before(connection, roomId, room, page.Before ?? long.MaxValue, page.Limit);
+        return new RoomRead(RoomAccess.Member, messages);
     }
 
-    /// <summary>
-    /// Re-reads the session and, when it is live, lists the rooms its user is a member of, with each room's last seq
-    /// and the user's read marker, by name: one connection, one snapshot.
-    /// </summary>
-    public (SessionState State, IReadOnlyList<RoomSummary> Rooms) ReadMemberships(Session session, long now)
+    private (SessionState State, IReadOnlyList<RoomSummary> Rooms) ReadMembershipsCore(Session session, long now)
     {
         using var connection = database.OpenReader();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -112,7 +130,7 @@ internal sealed class StoreReader(Database database)
     }
 
     /// <summary>The <paramref name="limit"/> messages just before <paramref name="before"/>, in ascending seq order.</summary>
-    public static MessagePage Before(SqliteConnection connection, long roomId, string room, long before, int limit)
+    private static MessagePage Before(SqliteConnection connection, long roomId, string room, long before, int limit)
     {
         using var command = Command(connection, """
             SELECT m.seq, u.name, m.event_id, m.body, m.ts FROM messages m JOIN users u ON u.id = m.sender_id
@@ -130,7 +148,7 @@ internal sealed class StoreReader(Database database)
     }
 
     /// <summary>The first <paramref name="limit"/> messages after <paramref name="after"/>, in ascending seq order.</summary>
-    public static MessagePage After(SqliteConnection connection, long roomId, string room, long after, int limit)
+    private static MessagePage After(SqliteConnection connection, long roomId, string room, long after, int limit)
     {
         using var command = Command(connection, """
             SELECT m.seq, u.name, m.event_id, m.body, m.ts FROM messages m JOIN users u ON u.id = m.sender_id
@@ -146,8 +164,7 @@ internal sealed class StoreReader(Database database)
         return new MessagePage(messages, hasMore);
     }
 
-    /// <summary>True when the database answers a query.</summary>
-    public bool IsHealthy()
+    private bool IsHealthyCore()
     {
         using var connection = database.OpenReader();
         using var command = Command(connection, "SELECT count(*) FROM sqlite_master");
@@ -179,18 +196,3 @@ internal sealed class StoreReader(Database database)
         return command;
     }
 }
-
-/// <summary>An authenticated session: who, and until when.</summary>
-internal sealed record Session(long Id, long UserId, string UserName, DateTimeOffset ExpiresAt);
-
-internal enum RoomAccess
-{
-    Member,
-    NotMember,
-    NotFound,
-    SessionEnded,
-}
-
-internal sealed record MessagePage(IReadOnlyList<ChatMessage> Messages, bool HasMore);
-
-internal sealed record RoomRead(RoomAccess Access, MessagePage? Page, SessionState Session = SessionState.Valid);

@@ -1,12 +1,13 @@
 using Microsoft.Data.Sqlite;
 
-namespace Chat.Server.Storage;
+namespace Chat.Server.Storage.Sqlite;
 
 /// <summary>
 /// The writer connection's statements, prepared once and reused for every batch. Used only from the writer loop.
-/// Transactions are begun and ended here with plain SQL, so commands need no transaction object.
+/// Transactions are begun and ended here with plain SQL, so commands need no transaction object. SQLite is in this
+/// process, so a statement costs no round trip, and a run of messages is stored one message at a time.
 /// </summary>
-internal sealed class WriterStatements(SqliteConnection connection) : IDisposable
+internal sealed class SqliteWriteStatements(SqliteConnection connection) : IWriteStatements
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
@@ -31,8 +32,9 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     // Every read in a transaction is made at the batch's one clock reading, so the state kept is the state at that time.
     private readonly Dictionary<long, SessionState> _sessionsRead = [];
 
-    /// <summary>Begins the batch's transaction, taking the write lock at once.</summary>
-    public void BeginImmediate()
+    public bool IsReadOnly => SqliteStore.IsReadOnly(connection);
+
+    public void Begin()
     {
         _sessionsRead.Clear();
         Prepare("BEGIN IMMEDIATE").ExecuteNonQuery();
@@ -50,7 +52,11 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Prepare("ROLLBACK").ExecuteNonQuery();
     }
 
-    /// <summary>The session's state at <paramref name="now"/> (the batch's clock reading), read at most once per transaction.</summary>
+    // The write lock taken by BEGIN IMMEDIATE already keeps every other process from revoking a session until COMMIT.
+    public void LockSessions(IReadOnlyCollection<long> sessionIds, long now)
+    {
+    }
+
     public SessionState ReadSession(long sessionId, long now)
     {
         if (!_sessionsRead.TryGetValue(sessionId, out var state))
@@ -67,7 +73,6 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Scalar("INSERT INTO users (name, password_hash, created_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING RETURNING id",
             name, passwordHash, now);
 
-    /// <summary>Replaces a password hash, unless it changed since <paramref name="oldHash"/> was read; true when replaced.</summary>
     public bool UpdatePasswordHash(long userId, string oldHash, string newHash) =>
         Prepare("UPDATE users SET password_hash = $c WHERE id = $a AND password_hash = $b", userId, oldHash, newHash).ExecuteNonQuery() == 1;
 
@@ -75,11 +80,9 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         Scalar("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($a, $b, $c, $d) RETURNING id",
             userId, tokenHash, now, expiresAt)!.Value;
 
-    /// <summary>Sets a user's password hash.</summary>
     public void SetPasswordHash(long userId, string hash) =>
         Prepare("UPDATE users SET password_hash = $b WHERE id = $a", userId, hash).ExecuteNonQuery();
 
-    /// <summary>Revokes every live session of a user but <paramref name="keep"/> (0 for none); returns the ids revoked.</summary>
     public List<long> RevokeSessionsOfUser(long userId, long keep, long now)
     {
         _sessionsRead.Clear();
@@ -95,7 +98,6 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         return revoked;
     }
 
-    /// <summary>Revokes a live session; returns its id, or null when no live session has that token.</summary>
     public long? RevokeSession(byte[] tokenHash, long now)
     {
         _sessionsRead.Clear();
@@ -105,10 +107,10 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
 
     public long? FindRoom(string name) => Scalar("SELECT id FROM rooms WHERE name = $a", name);
 
+    // The one writer of the file is the only one that creates rooms, so the room cannot appear in between.
     public long CreateRoom(string name, long creatorId, long now) =>
         Scalar("INSERT INTO rooms (name, created_at, created_by) VALUES ($a, $b, $c) RETURNING id", name, now, creatorId)!.Value;
 
-    /// <summary>Rooms the user created at or after <paramref name="since"/> (Unix milliseconds).</summary>
     public long CountRoomsCreatedSince(long userId, long since) =>
         Scalar("SELECT count(*) FROM rooms WHERE created_by = $a AND created_at >= $b", userId, since)!.Value;
 
@@ -123,26 +125,61 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     public bool RemoveMember(long roomId, long userId) =>
         Prepare("DELETE FROM members WHERE room_id = $a AND user_id = $b", roomId, userId).ExecuteNonQuery() == 1;
 
-    /// <summary>The room's id when it exists and the user is a member of it; null otherwise.</summary>
     public long? RoomOfMember(string name, long userId) =>
         Scalar("SELECT r.id FROM rooms r JOIN members m ON m.room_id = r.id AND m.user_id = $b WHERE r.name = $a", name, userId);
 
-    /// <summary>The member's read marker in the room, 0 when it has none or is not a member.</summary>
     public long ReadSeq(long roomId, long userId) =>
         Scalar("SELECT read_seq FROM members WHERE room_id = $a AND user_id = $b", roomId, userId) ?? 0;
 
-    /// <summary>
-    /// Moves the member's read marker forward to <paramref name="seq"/>, capped at the room's last seq, never back.
-    /// Returns the marker as stored afterwards.
-    /// </summary>
     public long AdvanceReadSeq(long roomId, long userId, long seq) =>
         Scalar("""
             UPDATE members SET read_seq = max(read_seq, min($c, (SELECT last_seq FROM rooms WHERE id = $a)))
             WHERE room_id = $a AND user_id = $b RETURNING read_seq
             """, roomId, userId, seq)!.Value;
 
+    // The common case costs three statements: read the room's last seq (only if a member), insert unless this sender
+    // already used the event id, and advance the room's last seq. A repeat is rare, so it pays for its own look-up; it
+    // also finds a repeat earlier in the same run, which is inserted by then.
+    public void AppendMessages(IReadOnlyList<MessageWrite> writes, long now)
+    {
+        foreach (var write in writes)
+        {
+            if (RoomIfMember(write.Room, write.SenderId) is not { } target)
+            {
+                // Idempotency comes first: a retry must get its original answer even after the sender left the room.
+                if (!AnswerRepeat(write))
+                {
+                    write.NotMember();
+                }
+
+                continue;
+            }
+
+            var seq = target.LastSeq + 1;
+            if (AppendMessage(target.RoomId, seq, write.SenderId, write.EventId, write.Body, now))
+            {
+                write.Stored(seq, now);
+            }
+            else
+            {
+                AnswerRepeat(write);
+            }
+        }
+    }
+
+    private bool AnswerRepeat(MessageWrite write)
+    {
+        if (FindSend(write.SenderId, write.EventId) is not { } earlier)
+        {
+            return false;
+        }
+
+        write.Repeats(earlier.Room, earlier.Body, earlier.Seq, earlier.Ts);
+        return true;
+    }
+
     /// <summary>The message this sender already stored under this event id, if any.</summary>
-    public StoredSend? FindSend(long senderId, string eventId)
+    private StoredSend? FindSend(long senderId, string eventId)
     {
         using var reader = Run(
             "SELECT r.name, m.body, m.seq, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.sender_id = $a AND m.event_id = $b",
@@ -151,7 +188,7 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     }
 
     /// <summary>The room's id and last seq, if the room exists and the user is a member of it; null otherwise.</summary>
-    public (long RoomId, long LastSeq)? RoomIfMember(string room, long userId)
+    private (long RoomId, long LastSeq)? RoomIfMember(string room, long userId)
     {
         var statement = _roomIfMember.Bind(1, room).Bind(2, userId);
         try
@@ -168,7 +205,7 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
     /// Stores a message as <paramref name="seq"/>, the room's last seq + 1, and makes it the room's last; false, storing
     /// nothing, when the sender already used the event id. Rolled back with the batch if the batch fails, so seqs never gap.
     /// </summary>
-    public bool AppendMessage(long roomId, long seq, long senderId, string eventId, string body, long ts)
+    private bool AppendMessage(long roomId, long seq, long senderId, string eventId, string body, long ts)
     {
         var insert = _insertMessage.Bind(1, roomId).Bind(2, seq).Bind(3, senderId).Bind(4, eventId).Bind(5, body).Bind(6, ts);
         try
@@ -207,6 +244,7 @@ internal sealed class WriterStatements(SqliteConnection connection) : IDisposabl
         }
 
         _commands.Clear();
+        connection.Dispose();
     }
 
     private SqliteDataReader Run(string sql, params object[] values) => Prepare(sql, values).ExecuteReader();

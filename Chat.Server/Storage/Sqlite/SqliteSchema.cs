@@ -1,13 +1,13 @@
 using Microsoft.Data.Sqlite;
 
-namespace Chat.Server.Storage;
+namespace Chat.Server.Storage.Sqlite;
 
 /// <summary>
 /// The database schema, as an ordered list of migrations. <c>PRAGMA user_version</c> records how many have been
 /// applied; start-up applies the rest, each in its own transaction. Never edit a migration that has shipped:
 /// append a new one.
 /// </summary>
-internal static class Schema
+internal static class SqliteSchema
 {
     // Times are Unix milliseconds (UTC). Names compare case-insensitively so that "Ann" cannot impersonate "ann".
     internal static readonly IReadOnlyList<string> Migrations =
@@ -80,8 +80,8 @@ internal static class Schema
         for (var next = version; next < Migrations.Count; next++)
         {
             using var transaction = connection.BeginTransaction();
-            Database.Execute(connection, Migrations[next], transaction);
-            Database.Execute(connection, $"PRAGMA user_version = {next + 1};", transaction);
+            SqliteStore.Execute(connection, Migrations[next], transaction);
+            SqliteStore.Execute(connection, $"PRAGMA user_version = {next + 1};", transaction);
             transaction.Commit();
         }
 

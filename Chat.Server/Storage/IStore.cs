@@ -1,0 +1,44 @@
+namespace Chat.Server.Storage;
+
+/// <summary>
+/// One storage engine behind the server: SQLite (<see cref="Sqlite.SqliteStore"/>, the embedded default) or PostgreSQL
+/// (<see cref="Postgres.PostgresStore"/>, which several servers can share). Everything above <c>Storage/</c> sees only
+/// this, <see cref="IStoreReader"/> and <see cref="IWriteStatements"/>; which engine runs is decided once, in
+/// <see cref="StoreServices"/>.
+/// </summary>
+internal interface IStore
+{
+    /// <summary>What the store is, for logs: a file path, or a PostgreSQL host and database (never a password).</summary>
+    string Description { get; }
+
+    /// <summary>Brings the schema up to date, safely when several servers start at once; returns the version it found.</summary>
+    int Migrate();
+
+    /// <summary>The latest schema version this server knows.</summary>
+    int LatestVersion { get; }
+
+    /// <summary>Opens the single writer's connection and its statements. Called at start, and again after faults.</summary>
+    IWriteStatements OpenWriter();
+
+    /// <summary>Every membership, as (room name, user id), to fill the room hub at start.</summary>
+    IReadOnlyList<(string Room, long UserId)> LoadMemberships();
+
+    /// <summary>
+    /// True when <paramref name="error"/> is a failure of the engine as a whole (busy, locked, full, read-only, I/O,
+    /// unreachable, restarting) rather than of one write: the batch is then failed <c>unavailable</c> and retried by its
+    /// clients, instead of the write being blamed and refused <c>internal</c>.
+    /// </summary>
+    bool IsEngineFailure(Exception error);
+
+    /// <summary>
+    /// True when the batch lost a race with another server (a deadlock the engine broke, or an event id another server
+    /// stored in between): nothing of it stays, and the writer applies it again from the start.
+    /// </summary>
+    bool IsLostRace(Exception error);
+}
+
+/// <summary>
+/// Thrown inside a batch that cannot commit as applied because another server wrote in between (the same sender's
+/// event id, stored after this batch looked for it): the batch is rolled back and applied again, and then sees it.
+/// </summary>
+internal sealed class LostRaceException(string message) : Exception(message);

@@ -1,0 +1,112 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Chat.Server.Storage.Postgres;
+
+/// <summary>
+/// The shared store: a PostgreSQL database that several servers may use at once. Each server has one writer
+/// connection, held for as long as it works, and reads from Npgsql's pool. Row locks taken inside each batch's
+/// transaction (sessions shared, rooms exclusive, always in id order) order the batches of different servers.
+/// </summary>
+internal sealed class PostgresStore : IStore, IDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresStore(ChatOptions options)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = options.Postgres };
+        var builder = new NpgsqlConnectionStringBuilder(options.Postgres);
+        var seconds = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds));
+        // A write or read never waits longer than BusyTimeout for a server that is down or stuck, unless told otherwise.
+        if (!given.ContainsKey("Timeout"))
+        {
+            builder.Timeout = seconds;
+        }
+
+        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        {
+            builder.CommandTimeout = seconds;
+        }
+
+        if (!given.ContainsKey("Application Name") && !given.ContainsKey("ApplicationName"))
+        {
+            builder.ApplicationName = "chat-server";
+        }
+
+        // The writer runs the same few statements every batch: prepared once per connection, they skip parsing and planning.
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        Description = $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public string Description { get; }
+
+    public int LatestVersion => PostgresSchema.LatestVersion;
+
+    /// <summary>Why <paramref name="connectionString"/> is not one Npgsql takes, or null when it is.</summary>
+    public static string? CheckConnectionString(string connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host) ? "it names no Host" : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    public NpgsqlConnection OpenConnection() => _dataSource.OpenConnection();
+
+    public int Migrate()
+    {
+        using var connection = _dataSource.OpenConnection();
+        return PostgresSchema.Migrate(connection);
+    }
+
+    public IWriteStatements OpenWriter() => new PostgresWriteStatements(_dataSource.OpenConnection());
+
+    public IReadOnlyList<(string Room, long UserId)> LoadMemberships()
+    {
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT r.name, m.user_id FROM members m JOIN rooms r ON r.id = m.room_id", connection);
+        using var reader = command.ExecuteReader();
+        var memberships = new List<(string, long)>();
+        while (reader.Read())
+        {
+            memberships.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return memberships;
+    }
+
+    public bool IsEngineFailure(Exception error) => error switch
+    {
+        PostgresException postgres => IsEngineState(postgres.SqlState),
+        // Everything else Npgsql throws is about the connection: refused, reset, timed out, broken.
+        NpgsqlException or TimeoutException or IOException => true,
+        _ => false,
+    };
+
+    public bool IsLostRace(Exception error) =>
+        error is LostRaceException
+        || error is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
+    /// <summary>Drops the pooled connections, after a failure that may have broken them all (the server restarted).</summary>
+    public void ClearPool() => _dataSource.Clear();
+
+    public void Dispose() => _dataSource.Dispose();
+
+    // The classes of SQLSTATE that say the server, not the statement, is in trouble: a lost connection (08), too few
+    // resources such as a full disk or too many connections (53), an operator's intervention such as a shutdown or a
+    // statement timeout (57), a system error such as I/O (58), a read-only standby (25006), or a lock not granted (55P03).
+    private static bool IsEngineState(string state) =>
+        state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
+        || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("58", StringComparison.Ordinal)
+        || state is PostgresErrorCodes.ReadOnlySqlTransaction or PostgresErrorCodes.LockNotAvailable;
+}
