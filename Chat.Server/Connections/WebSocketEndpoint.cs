@@ -74,7 +74,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             {
                 connection.Close(CloseCodes.GoingAway, "server shutting down", flush: true);
             }
-            else if (reader.ReadSession(session.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()).EndReason() is { } reason)
+            else if (SessionEndedSinceHandshake(session) is { } reason)
             {
                 connection.EndSession(reason);
             }
@@ -88,6 +88,19 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             presence.Closed(session);
             metrics.ConnectionClosed();
             logger.ConnectionClosed(connection.Id, session.UserName);
+        }
+    }
+
+    // A store that cannot be read now lets the socket open: every write and read on it re-reads the session anyway.
+    private string? SessionEndedSinceHandshake(Session session)
+    {
+        try
+        {
+            return reader.ReadSession(session.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()).EndReason();
+        }
+        catch (StoreUnavailableException)
+        {
+            return null;
         }
     }
 

@@ -102,7 +102,9 @@ public static class ChatServerApp
         var app = builder.Build();
         // First: everything after it, the per-IP limits above all, sees the client's address.
         app.UseTrustedProxies(options);
-        app.UseExceptionHandler(error => error.Run(HttpJson.UnhandledAsync));
+        app.UseExceptionHandler(error => error.Run(context =>
+            HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
+        app.UseMiddleware<StoreUnavailableAnswer>();
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         // Before the rate limiter: another site's page must not spend its user's login budget either.
         app.UseMiddleware<CrossOriginGuard>();

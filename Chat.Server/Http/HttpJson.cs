@@ -40,19 +40,6 @@ internal static class HttpJson
         _ => Error(status, ErrorCodes.BadRequest, "the request was refused"),
     };
 
-    /// <summary>
-    /// The answer to a request whose handler threw: 503 <c>unavailable</c> when the store could not be read (the session
-    /// check of any request, for one), 500 <c>internal</c> for anything else.
-    /// </summary>
-    public static Task UnhandledAsync(HttpContext context)
-    {
-        var error = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
-        var answer = error is Storage.StoreUnavailableException
-            ? Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, "the database could not be read; retry")
-            : Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error");
-        return answer.ExecuteAsync(context);
-    }
-
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
 
     /// <summary>An error answer. 429 and 503 carry <c>Retry-After: 1</c> unless the response has one already.</summary>

@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(53, LogLevel.Warning, "Cross-origin request refused with 403: {Method} {Path} with the session cookie from origin {Origin}")]
     public static partial void CrossOriginRefused(this ILogger logger, string method, string path, string origin);
+
+    [LoggerMessage(54, LogLevel.Warning, "The store could not be read: {Count} requests answered 503 since the last such line ({Reason})")]
+    public static partial void StoreReadsFailing(this ILogger logger, long count, string reason);
 }

@@ -7,14 +7,16 @@ using Chat.Tests.Support;
 
 namespace Chat.Tests.Server;
 
-public sealed class AccountTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class AccountTests(StoreKind store)
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     [Test]
     public async Task Registering_a_taken_name_in_any_letter_case_is_409()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAndLoginAsync("ann");
 
         var response = await server.Http.PostAsync("/api/register", Json("""{"username":"ANN","password":"something long"}"""));
@@ -31,7 +33,7 @@ public sealed class AccountTests
     [TestCase("""[]""")]
     public async Task Invalid_registrations_are_400_with_a_json_error(string body)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         var response = await server.Http.PostAsync("/api/register", Json(body));
 
@@ -44,7 +46,7 @@ public sealed class AccountTests
     [Test]
     public async Task Login_sets_an_http_only_strict_session_cookie_and_returns_the_same_token()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAndLoginAsync("ann");
 
         var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials("ann", "correct horse"), ChatJsonContext.Wire.Credentials);
@@ -60,7 +62,7 @@ public sealed class AccountTests
     [TestCase("nobody", "correct horse")]
     public async Task Bad_credentials_are_401(string user, string password)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAndLoginAsync("ann");
 
         var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials(user, password), ChatJsonContext.Wire.Credentials);
@@ -71,7 +73,7 @@ public sealed class AccountTests
     [Test]
     public async Task Logout_with_the_cookie_is_204_and_a_second_logout_is_401()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/logout");
         request.Headers.Add("Cookie", $"{ProtocolInfo.SessionCookie}={login.Token}");
@@ -83,23 +85,23 @@ public sealed class AccountTests
     [Test]
     public async Task Passwords_are_stored_as_salted_pbkdf2_and_sessions_as_token_hashes()
     {
-        await using var server = await TestServer.StartAsync("PasswordIterations=1234");
+        await using var server = await TestServer.StartAsync(store, "PasswordIterations=1234");
         var login = await server.RegisterAndLoginAsync("ann");
 
-        var hash = Db.Query(server.DatabasePath, "SELECT password_hash FROM users", r => r.GetString(0)).Single();
+        var hash = server.Db.Query("SELECT password_hash FROM users", r => r.GetString(0)).Single();
         var parts = hash.Split('$');
         parts[0].Should().Be("pbkdf2-sha256");
         parts[1].Should().Be("1234");
         Convert.FromBase64String(parts[2]).Should().HaveCount(16);
         hash.Should().NotContain("correct horse");
-        var stored = Db.Query(server.DatabasePath, "SELECT token_hash FROM sessions", r => (byte[])r[0]).Single();
+        var stored = server.Db.Query("SELECT token_hash FROM sessions", r => (byte[])r[0]).Single();
         stored.Should().Equal(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(login.Token)));
     }
 
     [Test]
     public async Task Field_names_are_matched_exactly()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await server.RegisterAndLoginAsync("ann");
 
         var response = await server.Http.PostAsync("/api/login", Json("""{"USERNAME":"ann","Password":"correct horse"}"""));
@@ -110,7 +112,7 @@ public sealed class AccountTests
     [Test]
     public async Task Unknown_paths_and_wrong_methods_get_a_json_error_body()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         var missing = await server.Http.GetAsync("/nope");
         var wrongMethod = await server.Http.GetAsync("/api/login");
@@ -124,7 +126,7 @@ public sealed class AccountTests
     [Test]
     public async Task Password_length_is_counted_in_characters_not_utf16_units()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         // Eight emoji: sixteen UTF-16 units, eight characters, so long enough.
         var response = await server.Http.PostAsJsonAsync("/api/register", new Credentials("ann", string.Concat(Enumerable.Repeat("🔑", 8))), ChatJsonContext.Wire.Credentials);
@@ -137,7 +139,7 @@ public sealed class AccountTests
     [Test]
     public async Task Healthz_is_200_while_the_database_is_usable()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
 
         var response = await server.Http.GetAsync("/healthz");
 

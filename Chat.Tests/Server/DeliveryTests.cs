@@ -3,17 +3,18 @@ using Chat.Protocol;
 using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 using Chat.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Tests.Server;
 
 /// <summary>The server's half of the delivery guarantees: idempotent send, catch-up, and behaviour under failure.</summary>
-public sealed class DeliveryTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class DeliveryTests(StoreKind store)
 {
     [Test]
     public async Task A_repeated_send_id_returns_the_original_ack_on_the_same_socket_a_new_socket_and_after_a_restart()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         AckFrame original;
         await using (var first = await server.ConnectAsync(login.Token))
@@ -32,13 +33,13 @@ public sealed class DeliveryTests
         await server.RestartAsync();
         await using var third = await server.ConnectAsync(login.Token);
         (await third.AckAsync(new SendFrame("once", "general", "only once"))).Should().Be(original with { Duplicate = true });
-        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "once"));
+        server.Db.Messages("general").Should().Equal((1L, "once"));
     }
 
     [Test]
     public async Task A_repeated_send_pushes_nothing_new()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -55,7 +56,7 @@ public sealed class DeliveryTests
     [Test]
     public async Task Reusing_a_send_id_for_a_different_body_or_room_is_a_conflict()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         await ann.AckAsync(new JoinFrame("j2", "other"));
@@ -63,13 +64,13 @@ public sealed class DeliveryTests
 
         (await ann.NackAsync(new SendFrame("m1", "general", "changed"))).Code.Should().Be(ErrorCodes.Conflict);
         (await ann.NackAsync(new SendFrame("m1", "other", "hi"))).Code.Should().Be(ErrorCodes.Conflict);
-        Db.Query(server.DatabasePath, "SELECT count(*) FROM messages", r => r.GetInt64(0)).Should().Equal(1L);
+        server.Db.Query("SELECT count(*) FROM messages", r => r.GetInt64(0)).Should().Equal(1L);
     }
 
     [Test]
     public async Task A_repeat_or_a_conflict_takes_no_seq()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         (await ann.AckAsync(new SendFrame("m1", "general", "hi"))).Seq.Should().Be(1);
@@ -78,13 +79,13 @@ public sealed class DeliveryTests
         (await ann.NackAsync(new SendFrame("m1", "general", "changed"))).Code.Should().Be(ErrorCodes.Conflict);
 
         (await ann.AckAsync(new SendFrame("m2", "general", "next"))).Seq.Should().Be(2);
-        Db.Query(server.DatabasePath, "SELECT last_seq FROM rooms WHERE name = 'general'", r => r.GetInt64(0)).Should().Equal(2L);
+        server.Db.Query("SELECT last_seq FROM rooms WHERE name = 'general'", r => r.GetInt64(0)).Should().Equal(2L);
     }
 
     [Test]
     public async Task Send_ids_are_scoped_to_the_user()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -97,7 +98,7 @@ public sealed class DeliveryTests
     [Test]
     public async Task Sync_returns_every_message_after_a_seq_in_pages_without_gaps()
     {
-        await using var server = await TestServer.StartAsync("MaxPageSize=4", "DefaultPageSize=4");
+        await using var server = await TestServer.StartAsync(store, "MaxPageSize=4", "DefaultPageSize=4");
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         for (var i = 1; i <= 10; i++)
@@ -125,7 +126,7 @@ public sealed class DeliveryTests
     [Test]
     public async Task A_peer_that_stops_answering_pings_is_dropped_and_unregistered_within_the_configured_bound()
     {
-        await using var server = await TestServer.StartAsync("KeepAliveInterval=00:00:00.200", "KeepAliveTimeout=00:00:00.500");
+        await using var server = await TestServer.StartAsync(store, "KeepAliveInterval=00:00:00.200", "KeepAliveTimeout=00:00:00.500");
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         var registry = server.Get<ConnectionRegistry>();
         registry.Count.Should().Be(1);
@@ -138,7 +139,7 @@ public sealed class DeliveryTests
     [Test]
     public async Task A_client_that_stops_reading_is_disconnected_while_others_in_the_room_keep_flowing()
     {
-        await using var server = await TestServer.StartAsync("OutboundQueueCapacity=32", "MaxPendingWrites=16", "CloseTimeout=00:00:00.500");
+        await using var server = await TestServer.StartAsync(store, "OutboundQueueCapacity=32", "MaxPendingWrites=16", "CloseTimeout=00:00:00.500");
         await using var stalled = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var sender = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await stalled.AckAsync(new JoinFrame("j", "general"));
@@ -176,41 +177,32 @@ public sealed class DeliveryTests
     [Test]
     public async Task A_send_while_the_database_is_locked_is_nacked_unavailable_and_retryable_and_a_retry_succeeds()
     {
-        await using var server = await TestServer.StartAsync("BusyTimeout=00:00:00.200");
+        await using var server = await TestServer.StartAsync(store, "BusyTimeout=00:00:00.200");
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
 
         NackFrame nack;
-        using (var locker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=false"))
+        using (server.Db.HoldWriteLock())
         {
-            locker.Open();
-            using var hold = locker.CreateCommand();
-            hold.CommandText = "BEGIN IMMEDIATE";
-            hold.ExecuteNonQuery();
             nack = await ann.NackAsync(new SendFrame("m1", "general", "blocked"));
         }
 
         nack.Code.Should().Be(ErrorCodes.Unavailable);
         nack.Retryable.Should().BeTrue();
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
         (await ann.AckAsync(new SendFrame("m1", "general", "blocked"))).Should().Match<AckFrame>(a => a.Seq == 1 && a.Duplicate == null);
     }
 
     [Test]
     public async Task The_writer_survives_a_failed_batch_whose_sender_has_already_disconnected()
     {
-        await using var server = await TestServer.StartAsync("BusyTimeout=00:00:00.500");
+        await using var server = await TestServer.StartAsync(store, "BusyTimeout=00:00:00.500");
         var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         var registry = server.Get<ConnectionRegistry>();
 
-        using (var locker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=false"))
+        using (server.Db.HoldWriteLock())
         {
-            locker.Open();
-            using var hold = locker.CreateCommand();
-            hold.CommandText = "BEGIN IMMEDIATE";
-            hold.ExecuteNonQuery();
-
             // The send waits in the writer behind the lock while its connection goes away.
             await ann.SendAsync(new SendFrame("m1", "general", "orphaned"));
             ann.Socket.Abort();
@@ -228,7 +220,7 @@ public sealed class DeliveryTests
         // The writer still takes writes: a login (a session insert) and a send both go through it.
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         (await bob.AckAsync(new JoinFrame("j", "general"))).LastSeq.Should().Be(0);
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
     }
 
     [Test]
@@ -236,7 +228,7 @@ public sealed class DeliveryTests
     {
         // Four users flooding one room fan out faster than a test reader drains; this test is about shutdown,
         // not slow consumers, so the outbound queues are made large enough to hold the backlog.
-        await using var server = await TestServer.StartAsync("OutboundQueueCapacity=200000");
+        await using var server = await TestServer.StartAsync(store, "OutboundQueueCapacity=200000");
         var sockets = new List<TestSocket>();
         for (var u = 0; u < 4; u++)
         {
@@ -246,13 +238,13 @@ public sealed class DeliveryTests
         }
 
         var flood = Flood.Start(sockets, "general", maxPerSocket: 5_000);
-        await flood.UntilStoredAsync(server.DatabasePath, 100);
+        await flood.UntilStoredAsync(server.Db, 100);
         await server.StopAsync();
         await flood.Running;
 
         flood.Closes.Should().OnlyContain(s => s == WebSocketCloseStatus.EndpointUnavailable);
         flood.Acked.Should().NotBeEmpty();
-        var stored = Db.Query(server.DatabasePath, "SELECT event_id FROM messages", r => r.GetString(0));
+        var stored = server.Db.Query("SELECT event_id FROM messages", r => r.GetString(0));
         // Sorted and compared with Equal: BeEquivalentTo is quadratic on thousands of items.
         stored.Order(StringComparer.Ordinal).Should().Equal(flood.Acked.Order(StringComparer.Ordinal),
             "every acked send is stored, and every stored send was acked before the close");

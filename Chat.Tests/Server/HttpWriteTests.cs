@@ -3,17 +3,18 @@ using Chat.Protocol;
 using Chat.Protocol.Frames;
 using Chat.Protocol.Http;
 using Chat.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Tests.Server;
 
 /// <summary>The HTTP edge of the write path: the same semantics as a WebSocket send, in statuses and JSON bodies.</summary>
-public sealed class HttpWriteTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class HttpWriteTests(StoreKind store)
 {
     [Test]
     public async Task An_HTTP_send_is_answered_201_after_commit_and_pushed_to_every_member_socket()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var ann = await server.RegisterAndLoginAsync("ann");
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         (await HttpApi.JoinAsync(server.Http, ann.Token, "general")).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -24,7 +25,7 @@ public sealed class HttpWriteTests
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         var sent = await HttpApi.BodyAsync(response, ChatJsonContext.Wire.SendResponse);
         sent.Should().Match<SendResponse>(s => s.Room == "general" && s.Seq == 1 && s.Duplicate == null && s.Timings == null);
-        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "ann-1"));
+        server.Db.Messages("general").Should().Equal((1L, "ann-1"));
         var push = await bob.ReceiveAsync<MessageFrame>();
         push.Should().Be(new MessageFrame("general", 1, "ann", "ann-1", "hello from a bot", sent.Ts));
     }
@@ -32,7 +33,7 @@ public sealed class HttpWriteTests
     [Test]
     public async Task An_id_sent_over_HTTP_and_then_over_the_WebSocket_is_one_message_and_one_push()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         await using var socket = await server.ConnectAsync(login.Token);
         await socket.AckAsync(new JoinFrame("j", "general"));
@@ -44,7 +45,7 @@ public sealed class HttpWriteTests
         var again = await socket.AckAsync(new SendFrame("same-id", "general", "once"));
 
         again.Should().Match<AckFrame>(a => a.Seq == 1 && a.Duplicate == true);
-        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "same-id"));
+        server.Db.Messages("general").Should().Equal((1L, "same-id"));
         // No second push follows the duplicate's ack: the next frame is the answer to a ping.
         (await socket.RequestAsync(new PingFrame("p"))).Should().BeOfType<AckFrame>().Which.Id.Should().Be("p");
     }
@@ -52,7 +53,7 @@ public sealed class HttpWriteTests
     [Test]
     public async Task An_id_sent_over_the_WebSocket_and_then_over_HTTP_is_answered_200_as_a_duplicate()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         await using var socket = await server.ConnectAsync(login.Token);
         await socket.AckAsync(new JoinFrame("j", "general"));
@@ -66,13 +67,13 @@ public sealed class HttpWriteTests
             .Should().Match<SendResponse>(s => s.Seq == ack.Seq && s.Ts == ack.Ts && s.Duplicate == true);
         changed.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await HttpApi.ErrorAsync(changed)).Error.Should().Be(ErrorCodes.Conflict);
-        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "same-id"));
+        server.Db.Messages("general").Should().Equal((1L, "same-id"));
     }
 
     [Test]
     public async Task Every_refusal_has_its_documented_status_and_error_code()
     {
-        await using var server = await TestServer.StartAsync("MaxBodyLength=10");
+        await using var server = await TestServer.StartAsync(store, "MaxBodyLength=10");
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
         var bob = (await server.RegisterAndLoginAsync("bob")).Token;
         await HttpApi.JoinAsync(server.Http, ann, "general");
@@ -117,13 +118,13 @@ public sealed class HttpWriteTests
             (await HttpApi.ErrorAsync(response)).Error.Should().Be(code, what);
         }
 
-        Db.Messages(server.DatabasePath, "general").Should().Equal((1L, "used"));
+        server.Db.Messages("general").Should().Equal((1L, "used"));
     }
 
     [Test]
     public async Task Requests_beyond_the_rate_limit_get_429_with_Retry_After()
     {
-        await using var server = await TestServer.StartAsync("EventsPerSecond=3");
+        await using var server = await TestServer.StartAsync(store, "EventsPerSecond=3");
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
         await HttpApi.JoinAsync(server.Http, ann, "general");
 
@@ -137,35 +138,33 @@ public sealed class HttpWriteTests
         limited.Should().NotBeEmpty();
         limited.Should().OnlyContain(r => r.Headers.RetryAfter != null && r.Headers.RetryAfter.Delta == TimeSpan.FromSeconds(1));
         (await HttpApi.ErrorAsync(limited[0])).Error.Should().Be(ErrorCodes.RateLimited);
-        Db.Messages(server.DatabasePath, "general").Should().HaveCount(responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        server.Db.Messages("general").Should().HaveCount(responses.Count(r => r.StatusCode == HttpStatusCode.Created));
     }
 
     [Test]
     public async Task A_send_while_the_database_is_locked_gets_503_with_Retry_After_and_a_retry_succeeds()
     {
-        await using var server = await TestServer.StartAsync("BusyTimeout=00:00:00.200");
+        await using var server = await TestServer.StartAsync(store, "BusyTimeout=00:00:00.200");
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
         await HttpApi.JoinAsync(server.Http, ann, "general");
 
         HttpResponseMessage blocked;
-        using (var locker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=false"))
+        using (server.Db.HoldWriteLock())
         {
-            locker.Open();
-            Exec(locker, "BEGIN IMMEDIATE");
             blocked = await HttpApi.SendAsync(server.Http, ann, "general", "m1", "blocked");
         }
 
         blocked.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         blocked.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(1));
         (await HttpApi.ErrorAsync(blocked)).Error.Should().Be(ErrorCodes.Unavailable);
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
         (await HttpApi.SendAsync(server.Http, ann, "general", "m1", "blocked")).StatusCode.Should().Be(HttpStatusCode.Created);
     }
 
     [Test]
     public async Task A_logged_out_token_writes_nothing_over_HTTP()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
         await HttpApi.JoinAsync(server.Http, ann, "general");
         await server.LogoutAsync(ann);
@@ -173,7 +172,7 @@ public sealed class HttpWriteTests
         var response = await HttpApi.SendAsync(server.Http, ann, "general", "m1", "after logout");
 
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
     }
 
     [Test]
@@ -181,7 +180,7 @@ public sealed class HttpWriteTests
     {
         // The database is locked so that two HTTP sends are authenticated and queued before the revocation commits:
         // only the re-read inside the write transaction can then refuse them.
-        await using var server = await TestServer.StartAsync("WriteBatchSize=1");
+        await using var server = await TestServer.StartAsync(store, "WriteBatchSize=1");
         var login = await server.RegisterAndLoginAsync("ann");
         await HttpApi.JoinAsync(server.Http, login.Token, "general");
         await using var socket = await server.ConnectAsync(login.Token);
@@ -191,7 +190,7 @@ public sealed class HttpWriteTests
         first.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         second.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         (await HttpApi.ErrorAsync(second)).Message.Should().Contain("revoked");
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
         var (status, frames) = await socket.ReadUntilClosedAsync();
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
         frames.Should().ContainEquivalentOf(new SessionEndedFrame(SessionEndReasons.Revoked));
@@ -200,7 +199,7 @@ public sealed class HttpWriteTests
     [Test]
     public async Task With_HandshakeOnly_revalidation_the_same_race_lets_both_writes_through()
     {
-        await using var server = await TestServer.StartAsync("Revalidate=HandshakeOnly", "WriteBatchSize=1");
+        await using var server = await TestServer.StartAsync(store, "Revalidate=HandshakeOnly", "WriteBatchSize=1");
         var login = await server.RegisterAndLoginAsync("ann");
         await HttpApi.JoinAsync(server.Http, login.Token, "general");
 
@@ -208,13 +207,13 @@ public sealed class HttpWriteTests
 
         first.StatusCode.Should().Be(HttpStatusCode.Created);
         second.StatusCode.Should().Be(HttpStatusCode.Created);
-        Db.Messages(server.DatabasePath, "general").Should().HaveCount(2);
+        server.Db.Messages("general").Should().HaveCount(2);
     }
 
     [Test]
     public async Task HTTP_join_leave_and_message_pages_answer_like_their_WebSocket_acks()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
 
         var joined = await HttpApi.JoinAsync(server.Http, ann, "general");
@@ -244,7 +243,7 @@ public sealed class HttpWriteTests
     [Test]
     public async Task The_HTTP2_listener_takes_sends_with_prior_knowledge_multiplexed_on_one_connection()
     {
-        await using var server = await TestServer.StartAsync("Http2Urls=http://127.0.0.1:0");
+        await using var server = await TestServer.StartAsync(store, "Http2Urls=http://127.0.0.1:0");
         var ann = (await server.RegisterAndLoginAsync("ann")).Token;
         await HttpApi.JoinAsync(server.Http, ann, "general");
         using var http2 = new HttpClient
@@ -257,7 +256,7 @@ public sealed class HttpWriteTests
         var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => HttpApi.SendAsync(http2, ann, "general", $"h2-{i}", $"over h2 {i}")));
 
         responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.Created && r.Version == HttpVersion.Version20);
-        Db.Messages(server.DatabasePath, "general").Select(m => m.Seq).Should().Equal(Enumerable.Range(1, 20).Select(i => (long)i));
+        server.Db.Messages("general").Select(m => m.Seq).Should().Equal(Enumerable.Range(1, 20).Select(i => (long)i));
     }
 
     // Locks the database, queues two HTTP sends behind the lock, revokes the session by SQL (as an operator would) and
@@ -267,9 +266,7 @@ public sealed class HttpWriteTests
     private static async Task<(HttpResponseMessage First, HttpResponseMessage Second)> RevokeWhileQueuedAsync(TestServer server, string token)
     {
         var writer = server.Get<Chat.Server.Storage.StoreWriter>();
-        using var locker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=false");
-        locker.Open();
-        Exec(locker, "BEGIN IMMEDIATE");
+        using var locker = server.Db.HoldWriteLock();
         var first = HttpApi.SendAsync(server.Http, token, "general", "m1", "queued before the revocation");
         var second = HttpApi.SendAsync(server.Http, token, "general", "m2", "queued before the revocation");
         var deadline = DateTime.UtcNow.AddSeconds(4);
@@ -281,15 +278,8 @@ public sealed class HttpWriteTests
             await Task.Delay(5);
         }
 
-        Exec(locker, "UPDATE sessions SET revoked_at = 1");
-        Exec(locker, "COMMIT");
+        locker.Execute("UPDATE sessions SET revoked_at = 1");
+        locker.Execute("COMMIT");
         return (await first, await second);
-    }
-
-    private static void Exec(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -4,12 +4,14 @@ using Chat.Tests.Support;
 
 namespace Chat.Tests.Server;
 
-public sealed class MessagingTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class MessagingTests(StoreKind store)
 {
     [Test]
     public async Task A_send_is_acked_with_its_seq_only_once_the_message_is_in_the_database()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j1", "general"));
 
@@ -18,14 +20,14 @@ public sealed class MessagingTests
         ack.Seq.Should().Be(1);
         ack.Ts!.Value.Should().BeCloseTo(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 60_000);
         // Read with an independent connection the moment the ack arrives: the row must already be committed.
-        Db.Query(server.DatabasePath, "SELECT seq, event_id, body FROM messages", r => (r.GetInt64(0), r.GetString(1), r.GetString(2)))
+        server.Db.Query("SELECT seq, event_id, body FROM messages", r => (r.GetInt64(0), r.GetString(1), r.GetString(2)))
             .Should().Equal((1L, "m1", "hello"));
     }
 
     [Test]
     public async Task Every_member_connection_gets_every_message_in_seq_order_including_the_sender()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -55,13 +57,13 @@ public sealed class MessagingTests
             pushes.Where(m => m.Sender == "ann").Select(m => m.Id).Should().Equal(Enumerable.Range(0, each).Select(i => $"a{i}"));
         }
 
-        Db.Messages(server.DatabasePath, "general").Select(m => m.Seq).Should().Equal(Enumerable.Range(1, 2 * each).Select(i => (long)i));
+        server.Db.Messages("general").Select(m => m.Seq).Should().Equal(Enumerable.Range(1, 2 * each).Select(i => (long)i));
     }
 
     [Test]
     public async Task A_send_to_a_room_the_user_has_not_joined_is_forbidden_and_stores_nothing()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -70,13 +72,13 @@ public sealed class MessagingTests
 
         nack.Code.Should().Be(ErrorCodes.Forbidden);
         nack.Retryable.Should().BeFalse();
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
     }
 
     [Test]
     public async Task A_user_who_left_no_longer_receives_or_may_send()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -93,7 +95,7 @@ public sealed class MessagingTests
     [Test]
     public async Task Join_acks_the_rooms_last_seq_so_a_client_knows_where_to_sync_from()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         (await ann.AckAsync(new JoinFrame("j", "general"))).LastSeq.Should().Be(0);
@@ -106,7 +108,7 @@ public sealed class MessagingTests
     [Test]
     public async Task History_pages_backwards_and_returns_each_page_in_ascending_seq_order()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         for (var i = 1; i <= 7; i++)
@@ -129,7 +131,7 @@ public sealed class MessagingTests
     [Test]
     public async Task A_page_limit_beyond_the_maximum_is_capped_not_refused()
     {
-        await using var server = await TestServer.StartAsync("MaxPageSize=2", "DefaultPageSize=2");
+        await using var server = await TestServer.StartAsync(store, "MaxPageSize=2", "DefaultPageSize=2");
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
         for (var i = 1; i <= 3; i++)
@@ -146,7 +148,7 @@ public sealed class MessagingTests
     [Test]
     public async Task History_is_refused_to_non_members_and_for_unknown_rooms()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await using var bob = await server.ConnectAsync((await server.RegisterAndLoginAsync("bob")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
@@ -158,7 +160,7 @@ public sealed class MessagingTests
     [Test]
     public async Task Ping_is_acked_with_the_server_clock()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
 
         var ack = await ann.AckAsync(new PingFrame("p1"));
@@ -169,7 +171,7 @@ public sealed class MessagingTests
     [Test]
     public async Task Messages_and_sessions_survive_a_restart_on_the_same_database_file()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         await using (var ann = await server.ConnectAsync(login.Token))
         {
@@ -188,7 +190,7 @@ public sealed class MessagingTests
     [Test]
     public async Task A_send_right_before_the_clients_close_gets_its_ack_and_then_its_echo_before_the_close()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var ann = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await ann.AckAsync(new JoinFrame("j", "general"));
 

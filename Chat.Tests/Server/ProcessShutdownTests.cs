@@ -33,7 +33,7 @@ public sealed class ProcessShutdownTests
             }
 
             var flood = Flood.Start(sockets, "general", maxPerSocket: 20_000);
-            await flood.UntilStoredAsync(databasePath, 200);
+            await flood.UntilStoredAsync(new StoreWitness(StoreKind.Sqlite, databasePath), 200);
             var exitCode = await server.TerminateAsync();
             await flood.Running.WaitAsync(TimeSpan.FromSeconds(60));
 

@@ -6,12 +6,14 @@ using Chat.Tests.Support;
 namespace Chat.Tests.Server;
 
 /// <summary>The session is re-read from SQLite on every write, and ending it closes the sockets at once.</summary>
-public sealed class SessionTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class SessionTests(StoreKind store)
 {
     [Test]
     public async Task Logout_over_http_closes_the_open_socket_with_4001_within_a_second()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         await using var socket = await server.ConnectAsync(login.Token);
 
@@ -27,7 +29,7 @@ public sealed class SessionTests
     [Test]
     public async Task Logout_closes_every_socket_of_that_session_and_no_other()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var first = await server.RegisterAndLoginAsync("ann");
         var second = await server.LoginAsync("ann");
         await using var a = await server.ConnectAsync(first.Token);
@@ -44,12 +46,12 @@ public sealed class SessionTests
     [Test]
     public async Task A_write_after_the_session_was_revoked_in_the_database_is_nacked_and_stores_nothing()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await socket.AckAsync(new JoinFrame("j", "general"));
 
         // Revoked behind the server's back: only a re-read of the database can notice.
-        Db.Execute(server.DatabasePath, "UPDATE sessions SET revoked_at = 1");
+        server.Db.Execute("UPDATE sessions SET revoked_at = 1");
         var before = new List<ServerFrame>();
         var nack = await socket.RequestAsync(new SendFrame("m1", "general", "too late"), before);
         var (status, after) = await socket.ReadUntilClosedAsync();
@@ -59,16 +61,16 @@ public sealed class SessionTests
         nack.Should().BeOfType<NackFrame>().Which.Code.Should().Be(ErrorCodes.Unauthenticated);
         after.Should().BeEmpty();
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
-        Db.Messages(server.DatabasePath, "general").Should().BeEmpty();
+        server.Db.Messages("general").Should().BeEmpty();
     }
 
     [Test]
     public async Task A_write_after_the_session_expired_in_the_database_is_nacked_as_expired()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
 
-        Db.Execute(server.DatabasePath, "UPDATE sessions SET expires_at = 1");
+        server.Db.Execute("UPDATE sessions SET expires_at = 1");
         var before = new List<ServerFrame>();
         var nack = await socket.RequestAsync(new JoinFrame("j", "general"), before);
         var (status, _) = await socket.ReadUntilClosedAsync();
@@ -76,13 +78,13 @@ public sealed class SessionTests
         before.Should().Equal(new SessionEndedFrame(SessionEndReasons.Expired));
         nack.Should().BeOfType<NackFrame>().Which.Code.Should().Be(ErrorCodes.Unauthenticated);
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
-        Db.Query(server.DatabasePath, "SELECT count(*) FROM members", r => r.GetInt64(0)).Should().Equal(0L);
+        server.Db.Query("SELECT count(*) FROM members", r => r.GetInt64(0)).Should().Equal(0L);
     }
 
     [Test]
     public async Task A_session_that_reaches_its_expiry_closes_its_idle_socket()
     {
-        await using var server = await TestServer.StartAsync("SessionLifetime=00:00:02");
+        await using var server = await TestServer.StartAsync(store, "SessionLifetime=00:00:02");
         await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
 
         var (status, frames) = await socket.ReadUntilClosedAsync();
@@ -94,7 +96,7 @@ public sealed class SessionTests
     [Test]
     public async Task Sends_racing_a_logout_are_either_acked_and_stored_before_it_or_not_stored_at_all()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann");
         await using var socket = await server.ConnectAsync(login.Token);
         await socket.AckAsync(new JoinFrame("j", "general"));
@@ -130,12 +132,12 @@ public sealed class SessionTests
 
         ((int?)status).Should().Be(CloseCodes.SessionEnded);
         var acked = frames.OfType<AckFrame>().Select(a => (a.Seq!.Value, a.Id)).Prepend((first.Seq!.Value, first.Id)).ToList();
-        var stored = Db.Messages(server.DatabasePath, "general");
+        var stored = server.Db.Messages("general");
         stored.Should().Equal(acked, "exactly the acked sends are stored, with the acked seqs");
         stored.Select(m => m.Seq).Should().Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i));
         // Sends read after the revocation are nacked; those still arriving once the close began are answered by the close.
         frames.OfType<NackFrame>().Where(n => n.Code != ErrorCodes.Unauthenticated).Should().BeEmpty();
-        var revokedAt = Db.Query(server.DatabasePath, "SELECT revoked_at FROM sessions", r => r.GetInt64(0)).Single();
-        Db.Query(server.DatabasePath, $"SELECT count(*) FROM messages WHERE ts > {revokedAt}", r => r.GetInt64(0)).Should().Equal(0L);
+        var revokedAt = server.Db.Query("SELECT revoked_at FROM sessions", r => r.GetInt64(0)).Single();
+        server.Db.Query($"SELECT count(*) FROM messages WHERE ts > {revokedAt}", r => r.GetInt64(0)).Should().Equal(0L);
     }
 }

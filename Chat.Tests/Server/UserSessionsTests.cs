@@ -9,12 +9,14 @@ using Chat.Tests.Support;
 namespace Chat.Tests.Server;
 
 /// <summary>Ending all of a user's sessions, a password change, and the per-user connection limit.</summary>
-public sealed class UserSessionsTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class UserSessionsTests(StoreKind store)
 {
     [Test]
     public async Task Logout_all_ends_every_session_of_the_user_and_closes_all_their_sockets_and_no_one_elses()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var first = await server.RegisterAndLoginAsync("ann");
         var second = await server.LoginAsync("ann");
         await using var onFirst = await server.ConnectAsync(first.Token);
@@ -39,7 +41,7 @@ public sealed class UserSessionsTests
     [Test]
     public async Task A_password_change_ends_the_other_sessions_and_keeps_this_one()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var current = await server.RegisterAndLoginAsync("ann", "old password");
         var other = await server.LoginAsync("ann", "old password");
         await using var onCurrent = await server.ConnectAsync(current.Token);
@@ -64,7 +66,7 @@ public sealed class UserSessionsTests
     [Test]
     public async Task A_new_password_outside_the_rules_is_refused_and_changes_nothing()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var login = await server.RegisterAndLoginAsync("ann", "old password");
 
         var refused = await PostAsync(server, "/api/password", login.Token, new PasswordChange("old password", "short"));
@@ -76,7 +78,7 @@ public sealed class UserSessionsTests
     [Test]
     public async Task A_user_past_the_connection_limit_gets_429_and_a_closed_socket_makes_room()
     {
-        await using var server = await TestServer.StartAsync("MaxConnectionsPerUser=2");
+        await using var server = await TestServer.StartAsync(store, "MaxConnectionsPerUser=2");
         var token = (await server.RegisterAndLoginAsync("ann")).Token;
         var one = await server.ConnectAsync(token);
         await using var two = await server.ConnectAsync(token);
@@ -114,13 +116,13 @@ public sealed class UserSessionsTests
     [Test]
     public async Task A_join_past_the_room_limit_is_forbidden_and_creates_nothing_while_rejoining_still_works()
     {
-        await using var server = await TestServer.StartAsync("MaxRoomsPerUser=2");
+        await using var server = await TestServer.StartAsync(store, "MaxRoomsPerUser=2");
         await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
         await socket.AckAsync(new JoinFrame("j1", "one"));
         await socket.AckAsync(new JoinFrame("j2", "two"));
 
         var refused = await socket.NackAsync(new JoinFrame("j3", "three"));
-        var roomsAfterRefusal = Db.Query(server.DatabasePath, "SELECT count(*) FROM rooms WHERE name = 'three'", r => r.GetInt64(0)).Single();
+        var roomsAfterRefusal = server.Db.Query("SELECT count(*) FROM rooms WHERE name = 'three'", r => r.GetInt64(0)).Single();
         var rejoined = await socket.AckAsync(new JoinFrame("j4", "two"));
         await socket.AckAsync(new LeaveFrame("l", "one"));
         var afterLeaving = await socket.AckAsync(new JoinFrame("j5", "three"));

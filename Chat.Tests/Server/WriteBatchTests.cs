@@ -15,14 +15,16 @@ namespace Chat.Tests.Server;
 /// neighbours, a session is re-read after a revocation made earlier in the same batch, and sends to one room take
 /// consecutive seqs, also when the batch is applied a second time.
 /// </summary>
-public sealed class WriteBatchTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class WriteBatchTests(StoreKind store)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     [Test]
     public async Task A_write_that_throws_is_refused_alone_and_its_neighbours_in_the_batch_commit()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var writer = server.Get<StoreWriter>();
         var first = new RegisterUserOp("ann", "hash");
         var broken = new ProbeOp(context =>
@@ -37,14 +39,14 @@ public sealed class WriteBatchTests
         (await first.Result.WaitAsync(Patience)).Should().NotBeNull();
         (await last.Result.WaitAsync(Patience)).Should().NotBeNull();
         (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
-        Db.Query(server.DatabasePath, "SELECT name FROM users ORDER BY name", r => r.GetString(0))
+        server.Db.Query("SELECT name FROM users ORDER BY name", r => r.GetString(0))
             .Should().Equal("ann", "cat");
     }
 
     [Test]
     public async Task A_session_revoked_earlier_in_a_batch_ends_the_later_writes_of_that_session()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var session = await SessionOfNewUserAsync(server, "ann");
         var before = new Recorder(session);
         var after = new Recorder(session);
@@ -56,13 +58,13 @@ public sealed class WriteBatchTests
         (await before.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.Acked>();
         (await logoutAll.Result.WaitAsync(Patience)).Should().BeTrue();
         (await after.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.SessionEnded>();
-        Db.Messages(server.DatabasePath, "lobby").Should().BeEmpty();
+        server.Db.Messages("lobby").Should().BeEmpty();
     }
 
     [Test]
     public async Task Sends_to_one_room_in_one_batch_take_consecutive_seqs_even_when_the_batch_is_applied_again()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(store);
         var session = await SessionOfNewUserAsync(server, "ann");
         var (a, b, repeat, c) = (new Recorder(session), new Recorder(session), new Recorder(session), new Recorder(session));
         var broken = new ProbeOp(_ => throw new InvalidOperationException("a bug in one write"));
@@ -80,15 +82,15 @@ public sealed class WriteBatchTests
         (await Ack(repeat)).Should().Match<AckFrame>(ack => ack.Seq == 1 && ack.Duplicate == true);
         (await Ack(c)).Seq.Should().Be(3);
         (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
-        Db.Messages(server.DatabasePath, "lobby").Should().Equal((1L, "a"), (2L, "b"), (3L, "c"));
-        Db.Query(server.DatabasePath, "SELECT last_seq FROM rooms WHERE name = 'lobby'", r => r.GetInt64(0)).Should().Equal(3L);
+        server.Db.Messages("lobby").Should().Equal((1L, "a"), (2L, "b"), (3L, "c"));
+        server.Db.Query("SELECT last_seq FROM rooms WHERE name = 'lobby'", r => r.GetInt64(0)).Should().Equal(3L);
     }
 
     // Registers and logs in the server's only user, and returns that login's session as the server holds it.
     private static async Task<Session> SessionOfNewUserAsync(TestServer server, string name)
     {
         await server.RegisterAndLoginAsync(name);
-        return Db.Query(server.DatabasePath, "SELECT s.id, s.user_id, s.expires_at FROM sessions s",
+        return server.Db.Query("SELECT s.id, s.user_id, s.expires_at FROM sessions s",
             r => new Session(r.GetInt64(0), r.GetInt64(1), name, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)))).Single();
     }
 

@@ -20,10 +20,10 @@ internal sealed class Flood
     public ConcurrentBag<WebSocketCloseStatus?> Closes { get; } = [];
 
     /// <summary>Returns once the server has stored at least <paramref name="count"/> messages: the flood is under way.</summary>
-    public async Task UntilStoredAsync(string databasePath, int count)
+    public async Task UntilStoredAsync(StoreWitness store, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        int Stored() => Db.Query(databasePath, "SELECT count(*) FROM messages", r => r.GetInt32(0))[0];
+        long Stored() => store.Query("SELECT count(*) FROM messages", r => r.GetInt64(0))[0];
         while (Stored() < count)
         {
             if (DateTime.UtcNow > deadline || Running.IsCompleted)

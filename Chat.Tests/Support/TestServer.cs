@@ -14,23 +14,37 @@ using Serilog.Events;
 namespace Chat.Tests.Support;
 
 /// <summary>
-/// The real server, in this process, on 127.0.0.1 with a port the OS picks and a SQLite file in a temp folder
-/// of its own. Its log is captured and printed when the test fails. Restartable on the same file.
+/// The real server, in this process, on 127.0.0.1 with a port the OS picks and a SQLite file in a temp folder of its
+/// own, or a PostgreSQL database of its own. Its log is captured and printed when the test fails. Restartable on the
+/// same store.
 /// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     private readonly string _folder;
     private readonly string[] _settings;
     private readonly LogCapture _log = new();
+    private readonly bool _ownsDatabase;
     private WebApplication? _app;
 
-    private TestServer(string folder, string[] settings)
+    private TestServer(string folder, string[] settings, StoreKind store, string? postgres, bool ownsDatabase)
     {
         _folder = folder;
         _settings = settings;
+        Store = store;
+        Postgres = postgres;
+        _ownsDatabase = ownsDatabase;
     }
 
-    public string DatabasePath => Path.Combine(_folder, "chat.db");
+    public StoreKind Store { get; }
+
+    /// <summary>The PostgreSQL connection string, when the server runs on PostgreSQL.</summary>
+    public string? Postgres { get; }
+
+    public string DatabasePath => Store == StoreKind.Sqlite ? Path.Combine(_folder, "chat.db")
+        : throw new InvalidOperationException("this server's store is PostgreSQL: read it through Db");
+
+    /// <summary>The store, read directly.</summary>
+    public StoreWitness Db => new(Store, Store == StoreKind.Sqlite ? DatabasePath : Postgres!);
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -48,13 +62,35 @@ internal sealed class TestServer : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
-    /// <summary>Starts a server. <paramref name="settings"/> are extra <c>Chat:Key=value</c> pairs.</summary>
-    public static async Task<TestServer> StartAsync(params string[] settings)
+    /// <summary>Starts a server on SQLite. <paramref name="settings"/> are extra <c>Chat:Key=value</c> pairs.</summary>
+    public static Task<TestServer> StartAsync(params string[] settings) => StartAsync(StoreKind.Sqlite, settings);
+
+    /// <summary>Starts a server on a new store of the given kind. <paramref name="settings"/> are extra <c>Chat:Key=value</c> pairs.</summary>
+    public static Task<TestServer> StartAsync(StoreKind store, params string[] settings) =>
+        StartOnAsync(store, store == StoreKind.Postgres ? TestPostgres.CreateDatabase() : null, ownsDatabase: true, settings);
+
+    /// <summary>
+    /// Starts another server on the PostgreSQL database of <paramref name="first"/>, as a second node of one
+    /// deployment; the database stays <paramref name="first"/>'s to drop.
+    /// </summary>
+    public static Task<TestServer> StartBesideAsync(TestServer first, params string[] settings) =>
+        StartOnAsync(StoreKind.Postgres, first.Postgres ?? throw new InvalidOperationException("only PostgreSQL is shared"), ownsDatabase: false, settings);
+
+    private static async Task<TestServer> StartOnAsync(StoreKind store, string? postgres, bool ownsDatabase, string[] settings)
     {
         var folder = Path.Combine(Path.GetTempPath(), "chat-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(folder);
-        var server = new TestServer(folder, settings);
-        await server.StartAppAsync();
+        var server = new TestServer(folder, settings, store, postgres, ownsDatabase);
+        try
+        {
+            await server.StartAppAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
     }
 
@@ -76,7 +112,7 @@ internal sealed class TestServer : IAsyncDisposable
             return;
         }
 
-        Http.Dispose();
+        Http?.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         _app = null;
@@ -125,6 +161,11 @@ internal sealed class TestServer : IAsyncDisposable
         }
 
         await StopAsync();
+        if (_ownsDatabase && Postgres is not null)
+        {
+            TestPostgres.DropDatabase(Postgres);
+        }
+
         try
         {
             Directory.Delete(_folder, recursive: true);
@@ -140,7 +181,7 @@ internal sealed class TestServer : IAsyncDisposable
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
-            $"--Chat:DatabasePath={DatabasePath}",
+            Store == StoreKind.Sqlite ? $"--Chat:DatabasePath={DatabasePath}" : $"--Chat:Postgres={Postgres}",
             "--Chat:PasswordIterations=1000",
             "--Chat:EventsPerSecond=0",
             "--Chat:WritesPerSecondPerUser=0",
