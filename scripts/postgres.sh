@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL on loopback for the tests, the benchmarks and the local cluster.
-#   scripts/postgres.sh up DIR     initdb into DIR (if empty), start on a free 127.0.0.1 port, print the connection string
+#   scripts/postgres.sh up DIR     initdb into DIR (if empty), start on a free 127.0.0.1 port (the one it had before, when
+#                                  DIR was started already), print the connection string
 #   scripts/postgres.sh down DIR   stop it (pg_ctl -m fast) and leave DIR as it is
+#   scripts/postgres.sh crash DIR  stop it as a crash would (pg_ctl -m immediate: no checkpoint, recovery at next start)
 # Runs the server as the postgres account when started as root (PostgreSQL refuses to run as root). Loopback only,
 # trust authentication: for tests and local use, never for a deployment (docs/OPERATIONS.md has those settings).
 set -euo pipefail
@@ -27,7 +29,7 @@ free_port() {
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 up|down DIR" >&2
+  echo "usage: $0 up|down|crash DIR" >&2
   exit 2
 fi
 
@@ -43,7 +45,11 @@ case "$cmd" in
       as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
-    port=$(free_port)
+    if [ -f "$dir/port" ]; then
+      port=$(cat "$dir/port")
+    else
+      port=$(free_port)
+    fi
     # Enough connections for several test servers at once; fsync stays on, as acks must mean durable.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300" start >/dev/null \
@@ -56,8 +62,11 @@ case "$cmd" in
       as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
     fi
     ;;
+  crash)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+    ;;
   *)
-    echo "usage: $0 up|down DIR" >&2
+    echo "usage: $0 up|down|crash DIR" >&2
     exit 2
     ;;
 esac

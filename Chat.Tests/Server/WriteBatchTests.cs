@@ -86,6 +86,32 @@ public sealed class WriteBatchTests(StoreKind store)
         server.Db.Query("SELECT last_seq FROM rooms WHERE name = 'lobby'", r => r.GetInt64(0)).Should().Equal(3L);
     }
 
+    [Test]
+    public async Task A_batch_that_lost_a_race_with_another_server_is_applied_again_whole_and_commits_once()
+    {
+        await using var server = await TestServer.StartAsync(store);
+        var session = await SessionOfNewUserAsync(server, "ann");
+        var (joined, sent) = (new Recorder(session), new Recorder(session));
+        var tries = 0;
+        var racing = new ProbeOp(_ =>
+        {
+            if (++tries == 1)
+            {
+                throw new LostRaceException("another server stored it meanwhile");
+            }
+        });
+
+        await InOneBatchAsync(server.Get<StoreWriter>(),
+            new JoinOp(joined, "j", "lobby"), new SendOp(sent, "a", "lobby", "first"), racing);
+
+        (await racing.Result.WaitAsync(Patience)).Should().BeNull("the op is applied again and commits, not refused");
+        tries.Should().Be(2);
+        (await sent.Result.WaitAsync(Patience)).Should().BeOfType<EventResult.Acked>().Which.Ack.Seq.Should().Be(1);
+        server.Db.Messages("lobby").Should().Equal((1L, "a"));
+        server.Db.LastSeq("lobby").Should().Be(1);
+        server.LogText.Should().Contain("lost a race");
+    }
+
     // Registers and logs in the server's only user, and returns that login's session as the server holds it.
     private static async Task<Session> SessionOfNewUserAsync(TestServer server, string name)
     {

@@ -4,10 +4,14 @@ namespace Chat.Tests.Support;
 internal static class Poll
 {
     /// <summary>Returns once <paramref name="condition"/> holds; fails with <paramref name="because"/> if it does not within <paramref name="within"/> (30 s).</summary>
-    public static async Task UntilAsync(Func<bool> condition, string because, TimeSpan? within = null)
+    public static Task UntilAsync(Func<bool> condition, string because, TimeSpan? within = null) =>
+        UntilAsync(() => Task.FromResult(condition()), because, within);
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that must be awaited.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string because, TimeSpan? within = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (!condition())
+        while (!await condition())
         {
             DateTime.UtcNow.Should().BeBefore(deadline, because);
             await Task.Delay(20);

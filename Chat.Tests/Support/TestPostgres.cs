@@ -51,15 +51,20 @@ internal static class TestPostgres
             return admin;
         }
 
-        const string how = $"PostgreSQL is not available: install it (apt-get install postgresql), or start one with " +
-            $"'scripts/postgres.sh up /tmp/chat-pg' and set {Variable} to the connection string it prints";
+        Unavailable($"PostgreSQL is not available: install it (apt-get install postgresql), or start one with " +
+            $"'scripts/postgres.sh up /tmp/chat-pg' and set {Variable} to the connection string it prints");
+        return null!;
+    }
+
+    /// <summary>Fails the test in CI, where every service must be there, and skips it elsewhere, saying why.</summary>
+    public static void Unavailable(string how)
+    {
         if (Environment.GetEnvironmentVariable("CI") == "true")
         {
             Assert.Fail(how);
         }
 
         Assert.Ignore(how);
-        return null!;
     }
 
     /// <summary>The folder of the server this run started, if it started one: its pg_ctl works there.</summary>
@@ -70,7 +75,7 @@ internal static class TestPostgres
     {
         if (_startedIn is { } folder)
         {
-            Script("down", folder);
+            PostgresScript.Run("down", folder);
             _startedIn = null;
             try
             {
@@ -90,13 +95,13 @@ internal static class TestPostgres
             return given;
         }
 
-        if (!Directory.Exists("/usr/lib/postgresql") || ScriptPath() is null)
+        if (!PostgresScript.IsUsable)
         {
             return null;
         }
 
         var folder = Path.Combine(Path.GetTempPath(), "chat-tests-pg-" + Environment.ProcessId);
-        var started = Script("up", folder);
+        var started = PostgresScript.Run("up", folder);
         if (started is null)
         {
             return null;
@@ -105,12 +110,42 @@ internal static class TestPostgres
         _startedIn = folder;
         return started;
     }
+}
 
-    private static string? ScriptPath()
+/// <summary>Runs <c>scripts/postgres.sh</c>, the repository's throw-away PostgreSQL on loopback.</summary>
+internal static class PostgresScript
+{
+    private static readonly string? Path = Find();
+
+    /// <summary>True when the script and PostgreSQL's server binaries are both here.</summary>
+    public static bool IsUsable => Path is not null && Directory.Exists("/usr/lib/postgresql");
+
+    /// <summary>Runs a verb (up, down, crash) on a folder; the last line it printed, or null when it failed.</summary>
+    public static string? Run(string verb, string folder)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { Path!, verb, folder })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000) || process.ExitCode != 0)
+        {
+            TestContext.Progress.WriteLine($"scripts/postgres.sh {verb} failed: {errors.Result}");
+            return null;
+        }
+
+        return output.Trim().Split('\n').LastOrDefault();
+    }
+
+    private static string? Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var script = Path.Combine(dir.FullName, "scripts", "postgres.sh");
+            var script = System.IO.Path.Combine(dir.FullName, "scripts", "postgres.sh");
             if (File.Exists(script))
             {
                 return script;
@@ -119,24 +154,63 @@ internal static class TestPostgres
 
         return null;
     }
+}
 
-    private static string? Script(string verb, string folder)
+/// <summary>
+/// A PostgreSQL server of one test's own, in a temp folder, for what must not touch the shared one: crashing it and
+/// starting it again (on the same port, so the server under test finds it where it was).
+/// </summary>
+internal sealed class PrivatePostgres : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("chat-pg-").FullName;
+
+    private PrivatePostgres()
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { ScriptPath()!, verb, folder })
+    }
+
+    /// <summary>A connection string to its <c>postgres</c> database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    public static PrivatePostgres Start()
+    {
+        if (!PostgresScript.IsUsable)
         {
-            start.ArgumentList.Add(argument);
+            TestPostgres.Unavailable("a test of its own PostgreSQL needs PostgreSQL's server binaries (apt-get install postgresql)");
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var errors = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(120_000) || process.ExitCode != 0)
-        {
-            TestContext.Progress.WriteLine($"scripts/postgres.sh {verb} failed: {errors}");
-            return null;
-        }
+        var server = new PrivatePostgres();
+        server.ConnectionString = PostgresScript.Run("up", server._folder) ?? throw new InvalidOperationException("PostgreSQL did not start");
+        return server;
+    }
 
-        return output.Trim().Split('\n').LastOrDefault();
+    /// <summary>Stops it as a crash would: <c>pg_ctl -m immediate</c>, no checkpoint, crash recovery at the next start.</summary>
+    public void Crash()
+    {
+        if (PostgresScript.Run("crash", _folder) is null)
+        {
+            throw new InvalidOperationException("pg_ctl -m immediate failed");
+        }
+    }
+
+    /// <summary>Starts it again after <see cref="Crash"/>, on the same port.</summary>
+    public void Restart()
+    {
+        if (PostgresScript.Run("up", _folder) is null)
+        {
+            throw new InvalidOperationException("PostgreSQL did not start again");
+        }
+    }
+
+    public void Dispose()
+    {
+        PostgresScript.Run("down", _folder);
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held only leaves a temp folder behind.
+        }
     }
 }

@@ -76,6 +76,10 @@ internal sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartBesideAsync(TestServer first, params string[] settings) =>
         StartOnAsync(StoreKind.Postgres, first.Postgres ?? throw new InvalidOperationException("only PostgreSQL is shared"), ownsDatabase: false, settings);
 
+    /// <summary>Starts a server on a PostgreSQL database that the caller made and drops.</summary>
+    public static Task<TestServer> StartOnPostgresAsync(string connectionString, params string[] settings) =>
+        StartOnAsync(StoreKind.Postgres, connectionString, ownsDatabase: false, settings);
+
     private static async Task<TestServer> StartOnAsync(StoreKind store, string? postgres, bool ownsDatabase, string[] settings)
     {
         var folder = Path.Combine(Path.GetTempPath(), "chat-tests", Guid.NewGuid().ToString("n"));

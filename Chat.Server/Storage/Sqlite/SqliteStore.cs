@@ -62,8 +62,9 @@ internal sealed class SqliteStore(ChatOptions options) : IStore
             or SQLitePCL.raw.SQLITE_LOCKED or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_CANTOPEN
             or SQLitePCL.raw.SQLITE_READONLY;
 
-    // One writer in all: no other server's batch can come between this one's reads and writes.
-    public bool IsLostRace(Exception error) => false;
+    // One writer in all: no other server's batch can come between this one's reads and writes, so only a statement of
+    // the store's own that says so (none does on SQLite today) makes a batch start again.
+    public bool IsLostRace(Exception error) => error is LostRaceException;
 
     /// <summary>Opens the writer's connection in WAL mode, so readers never wait for the writer.</summary>
     public SqliteConnection OpenWriterConnection()

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.WebSockets;
+using Chat.Protocol;
+using Chat.Protocol.Frames;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Server;
+
+/// <summary>
+/// Several servers on one PostgreSQL database, as the nodes of one deployment: they migrate it once between them,
+/// share accounts, and keep every store promise across one another: one gapless order per room, one message per
+/// event id, and no write after a logout made on another server.
+/// </summary>
+public sealed class SharedStoreTests
+{
+    [Test]
+    public async Task Servers_starting_at_the_same_instant_on_a_new_database_migrate_it_once_and_all_serve()
+    {
+        var database = TestPostgres.CreateDatabase();
+        try
+        {
+            // On threads of their own: a server migrates inside its start, which would otherwise run them one by one.
+            var starting = Enumerable.Range(0, 4).Select(_ => Task.Run(() => TestServer.StartOnPostgresAsync(database))).ToList();
+            var servers = await Task.WhenAll(starting);
+            try
+            {
+                servers[0].Db.Query("SELECT version FROM schema_version", r => r.GetInt32(0))
+                    .Should().Equal(Chat.Server.Storage.Postgres.PostgresSchema.LatestVersion);
+                foreach (var (server, i) in servers.Select((s, i) => (s, i)))
+                {
+                    (await server.Http.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK);
+                    await server.RegisterAndLoginAsync($"user{i}");
+                }
+
+                servers[0].Db.Query("SELECT count(*) FROM users", r => r.GetInt64(0)).Should().Equal(4L);
+            }
+            finally
+            {
+                foreach (var server in servers)
+                {
+                    await server.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            TestPostgres.DropDatabase(database);
+        }
+    }
+
+    [Test]
+    public async Task An_account_made_on_one_server_logs_in_on_another()
+    {
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres);
+        await using var two = await TestServer.StartBesideAsync(one);
+        await one.RegisterAndLoginAsync("ann");
+
+        var login = await two.LoginAsync("ann");
+
+        await using var socket = await two.ConnectAsync(login.Token);
+        socket.Welcome.User.Should().Be("ann");
+    }
+
+    [Test]
+    public async Task Sends_from_two_servers_into_one_room_at_once_take_one_gapless_order_of_unique_seqs()
+    {
+        const int each = 400;
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres);
+        await using var two = await TestServer.StartBesideAsync(one);
+        var sockets = new[]
+        {
+            await one.ConnectAsync((await one.RegisterAndLoginAsync("ann")).Token),
+            await two.ConnectAsync((await two.RegisterAndLoginAsync("bob")).Token),
+        };
+        foreach (var socket in sockets)
+        {
+            await socket.AckAsync(new JoinFrame("j", "general"));
+        }
+
+        // Both pipelined at once, so that both servers' writers take batches of many sends to the one room together.
+        var acks = await Task.WhenAll(sockets.Select((socket, u) => SendPipelinedAsync(socket, $"u{u}", each)));
+
+        var seqs = acks.SelectMany(a => a.Values).Order().ToList();
+        seqs.Should().Equal(Enumerable.Range(1, 2 * each).Select(i => (long)i), "every seq is given once, with no gap");
+        var stored = one.Db.Messages("general");
+        stored.Should().HaveCount(2 * each);
+        stored.Should().Equal(acks.SelectMany(a => a.Select(p => (p.Value, p.Key))).OrderBy(m => m.Value), "each is stored with its acked seq");
+        one.Db.LastSeq("general").Should().Be(2 * each);
+        foreach (var socket in sockets)
+        {
+            await socket.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task An_event_id_repeated_on_another_server_is_answered_with_the_original_ack_and_stored_once()
+    {
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres);
+        await using var two = await TestServer.StartBesideAsync(one);
+        await one.RegisterAndLoginAsync("ann");
+        await using var first = await one.ConnectAsync((await one.LoginAsync("ann")).Token);
+        await using var second = await two.ConnectAsync((await two.LoginAsync("ann")).Token);
+        await first.AckAsync(new JoinFrame("j", "general"));
+
+        var original = await first.AckAsync(new SendFrame("same-id", "general", "once"));
+        var repeat = await second.AckAsync(new SendFrame("same-id", "general", "once"));
+        var conflict = await second.NackAsync(new SendFrame("same-id", "general", "something else"));
+
+        repeat.Should().Match<AckFrame>(a => a.Seq == original.Seq && a.Ts == original.Ts && a.Duplicate == true);
+        conflict.Code.Should().Be(ErrorCodes.Conflict);
+        one.Db.Messages("general").Should().Equal((1L, "same-id"));
+    }
+
+    [Test]
+    public async Task Sends_racing_a_logout_made_on_another_server_are_stored_before_it_or_not_at_all()
+    {
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres);
+        await using var two = await TestServer.StartBesideAsync(one);
+        var login = await one.RegisterAndLoginAsync("ann");
+        await using var socket = await one.ConnectAsync(login.Token);
+        await socket.AckAsync(new JoinFrame("j", "general"));
+
+        // Bounded: at most 20,000 sends, until the server that holds the socket closes it.
+        Task<HttpResponseMessage>? logout = null;
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20_000 && socket.Socket.State == WebSocketState.Open; i++)
+            {
+                try
+                {
+                    await socket.SendAsync(new SendFrame($"m{i}", "general", $"message {i}"));
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                {
+                    return;
+                }
+
+                if (i == 50)
+                {
+                    logout = two.LogoutAsync(login.Token);
+                }
+            }
+        });
+        var (status, frames) = await socket.ReadUntilClosedAsync();
+        await sending;
+        (await logout!).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        // The server holding the socket learns of the logout from its own next write's session check.
+        ((int?)status).Should().Be(CloseCodes.SessionEnded);
+        var acked = frames.OfType<AckFrame>().Where(a => a.Seq is not null).Select(a => (a.Seq!.Value, a.Id)).ToList();
+        one.Db.Messages("general").Should().Equal(acked, "exactly the acked sends are stored, with the acked seqs");
+        var revokedAt = one.Db.Query("SELECT revoked_at FROM sessions", r => r.GetInt64(0)).Single();
+        one.Db.Query($"SELECT count(*) FROM messages WHERE ts > {revokedAt}", r => r.GetInt64(0)).Should().Equal(0L);
+    }
+
+    // Sends every message without waiting, then reads until each is acked; returns event id ─► seq.
+    private static async Task<Dictionary<string, long>> SendPipelinedAsync(TestSocket socket, string prefix, int count)
+    {
+        var reading = Task.Run(async () =>
+        {
+            var acks = new Dictionary<string, long>();
+            while (acks.Count < count)
+            {
+                switch (await socket.ReceiveAsync())
+                {
+                    case AckFrame { Seq: { } seq } ack:
+                        acks.Add(ack.Id, seq);
+                        break;
+                    case NackFrame nack:
+                        Assert.Fail($"a send was refused: {nack}");
+                        break;
+                }
+            }
+
+            return acks;
+        });
+        for (var i = 0; i < count; i++)
+        {
+            await socket.SendAsync(new SendFrame($"{prefix}-{i}", "general", $"message {i} of {prefix}"));
+        }
+
+        return await reading;
+    }
+}
