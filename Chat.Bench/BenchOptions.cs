@@ -14,6 +14,12 @@ internal sealed record BenchOptions
     /// <summary>Extra server settings (<c>Chat:Revalidate=HandshakeOnly</c>) for a server the harness starts. Default none.</summary>
     public IReadOnlyList<string> ServerSettings { get; init; } = [];
 
+    /// <summary>
+    /// The store of the servers the harness starts: <c>sqlite</c> (default), or <c>postgres</c>, a PostgreSQL server the
+    /// harness starts for the run, with a fresh database for each chat server.
+    /// </summary>
+    public string Store { get; init; } = StoreKinds.Sqlite;
+
     /// <summary>Where results.json, report.md and the plots go. Default <c>bench-results/&lt;scenario&gt;-&lt;time&gt;</c>.</summary>
     public string? Output { get; init; }
 
@@ -82,7 +88,26 @@ internal sealed record BenchOptions
     public int FaultMeanLifetimeMs { get; init; } = 300;
 
     /// <summary>The server settings as a dictionary, <c>Chat:EventsPerSecond=0</c> and the others defaulted by the server host.</summary>
-    public Dictionary<string, string> ServerSettingsMap() => ServerSettings
-        .Select(s => s.Split('=', 2))
-        .ToDictionary(p => p[0].TrimStart('-'), p => p.Length > 1 ? p[1] : "true", StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, string> ServerSettingsMap()
+    {
+        var map = ServerSettings
+            .Select(s => s.Split('=', 2))
+            .ToDictionary(p => p[0].TrimStart('-'), p => p.Length > 1 ? p[1] : "true", StringComparer.OrdinalIgnoreCase);
+        if (Store != StoreKinds.Sqlite)
+        {
+            map[StoreKinds.Setting] = Store;
+        }
+
+        return map;
+    }
+}
+
+/// <summary>The stores a harness-started server can run on, and the variant key that asks for one.</summary>
+internal static class StoreKinds
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>A variant's key for its store (<c>store=postgres</c>); the harness turns it into <c>Chat:Postgres</c>.</summary>
+    public const string Setting = "store";
 }

@@ -13,6 +13,7 @@ namespace Chat.Bench;
 internal sealed class Harness : IAsyncDisposable
 {
     private readonly List<Target> _targets = [];
+    private BenchPostgres? _postgres;
     private bool _built;
     private int _runs;
     private ProgressTask? _progress;
@@ -91,8 +92,21 @@ internal sealed class Harness : IAsyncDisposable
             settings[key] = value;
         }
 
+        Func<double>? storeCpu = null;
+        if (settings.Remove(StoreKinds.Setting, out var store) && store == StoreKinds.Postgres)
+        {
+            if (_postgres is null)
+            {
+                Status("starting PostgreSQL");
+                _postgres = await BenchPostgres.StartAsync(RepositoryRoot, cancellationToken);
+            }
+
+            settings["Chat:Postgres"] = await _postgres.CreateDatabaseAsync(cancellationToken);
+            storeCpu = _postgres.CpuSeconds;
+        }
+
         Status($"starting server ({name})");
-        var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, defaultAuth, cancellationToken);
+        var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, defaultAuth, storeCpu, cancellationToken);
         _targets.Add(target);
         return target;
     }
@@ -182,5 +196,10 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         _targets.Clear();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+            _postgres = null;
+        }
     }
 }

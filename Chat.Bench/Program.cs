@@ -9,6 +9,8 @@ var url = new Option<string?>("--url") { Description = "Measure a running server
 var http2Url = new Option<string?>("--http2-url") { Description = "The running server's cleartext HTTP/2 address (with --url)", Recursive = true };
 var set = new Option<string[]>("--set") { Description = "Extra server setting for a server the harness starts, e.g. --set Chat:Synchronous=NORMAL (repeatable)", Recursive = true, AllowMultipleArgumentsPerToken = false };
 var output = new Option<string?>("--out", "-o") { Description = "Folder for results.json, report.md and the plots (default bench-results/<scenario>-<time>)", Recursive = true };
+var store = new Option<string>("--store") { Description = "Store of the servers the harness starts: sqlite, or postgres (a PostgreSQL server started for the run, a fresh database per server)", DefaultValueFactory = _ => "sqlite", Recursive = true };
+store.AcceptOnlyFromAmong(StoreKinds.Sqlite, StoreKinds.Postgres);
 var send = new Option<string>("--send") { Description = "Send path: ws, http1, http2 or echo", DefaultValueFactory = _ => "ws", Recursive = true };
 send.AcceptOnlyFromAmong("ws", "http1", "http2", "echo");
 var connections = new Option<int>("--connections", "-c") { Description = "Lanes: WebSocket connections or HTTP clients", DefaultValueFactory = _ => 16, Recursive = true };
@@ -36,7 +38,7 @@ var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers,
+    url, http2Url, set, store, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers,
 };
 
 BenchOptions Read(ParseResult p)
@@ -49,6 +51,7 @@ BenchOptions Read(ParseResult p)
         Url = HttpAddress(p.GetValue(url), "--url"),
         Http2Url = HttpAddress(p.GetValue(http2Url), "--http2-url"),
         ServerSettings = p.GetValue(set) ?? [],
+        Store = p.GetValue(store)!,
         Output = p.GetValue(output),
         Send = SendPaths.Parse(p.GetValue(send)!),
         ClientAddress = LoopbackAddress(p.GetValue(clientAddress)),

@@ -4,6 +4,7 @@
 #                                  DIR was started already), print the connection string
 #   scripts/postgres.sh down DIR   stop it (pg_ctl -m fast) and leave DIR as it is
 #   scripts/postgres.sh crash DIR  stop it as a crash would (pg_ctl -m immediate: no checkpoint, recovery at next start)
+#   scripts/postgres.sh createdb DIR NAME   create database NAME in the running server, print its connection string
 # Runs the server as the postgres account when started as root (PostgreSQL refuses to run as root). Loopback only,
 # trust authentication: for tests and local use, never for a deployment (docs/OPERATIONS.md has those settings).
 set -euo pipefail
@@ -29,7 +30,7 @@ free_port() {
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 up|down|crash DIR" >&2
+  echo "usage: $0 up|down|crash|createdb DIR [NAME]" >&2
   exit 2
 fi
 
@@ -65,8 +66,14 @@ case "$cmd" in
   crash)
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
     ;;
+  createdb)
+    name=${3:?usage: $0 createdb DIR NAME}
+    port=$(cat "$dir/port")
+    "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$name"
+    echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=$name"
+    ;;
   *)
-    echo "usage: $0 up|down|crash DIR" >&2
+    echo "usage: $0 up|down|crash|createdb DIR [NAME]" >&2
     exit 2
     ;;
 esac

@@ -13,14 +13,14 @@ internal sealed class Target : IAsyncDisposable
     private readonly ServerProcess? _server;
     private readonly Dictionary<int, (DelayRelay Http1, DelayRelay? Http2)> _relays = [];
 
-    private Target(string name, ServerProcess? server, Uri http1, Uri? http2)
+    private Target(string name, ServerProcess? server, Uri http1, Uri? http2, Func<double>? storeCpu = null)
     {
         Name = name;
         _server = server;
         Http1 = http1;
         Http2 = http2;
         Admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        Probe = new ServerProbe(server?.Pid, http1, Admin);
+        Probe = new ServerProbe(server?.Pid, http1, Admin, storeCpu);
     }
 
     /// <summary>The server variant's name in results: "default", or the switches it runs with.</summary>
@@ -41,11 +41,12 @@ internal sealed class Target : IAsyncDisposable
     /// <summary>The loopback address the measured clients' sockets are bound to (--client-address); default any.</summary>
     public IPAddress? ClientAddress { get; init; }
 
+    /// <summary>Starts a server; <paramref name="storeCpu"/> reads its database server's CPU seconds, when it has one of its own.</summary>
     public static async Task<Target> StartAsync(string name, string repositoryRoot, IReadOnlyDictionary<string, string> settings, IPAddress? clientAddress,
-        bool defaultAuth, CancellationToken cancellationToken)
+        bool defaultAuth, Func<double>? storeCpu, CancellationToken cancellationToken)
     {
         var server = await ServerProcess.StartAsync(repositoryRoot, settings, defaultAuth, cancellationToken);
-        return new Target(name, server, server.Http1, server.Http2) { ClientAddress = clientAddress };
+        return new Target(name, server, server.Http1, server.Http2, storeCpu) { ClientAddress = clientAddress };
     }
 
     public static Target Remote(Uri http1, Uri? http2, IPAddress? clientAddress) => new("remote", null, http1, http2) { ClientAddress = clientAddress };

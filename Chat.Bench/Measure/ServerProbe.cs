@@ -13,6 +13,15 @@ internal sealed record UsageSample(double CpuSeconds, double RssBytes, double Al
 
     /// <summary>Memory the garbage collector had committed at its last collection; NaN when /metrics is off.</summary>
     public double GcCommittedBytes { get; init; } = double.NaN;
+
+    /// <summary>CPU time of the server's database server (PostgreSQL), when the harness runs one; NaN otherwise.</summary>
+    public double StoreCpuSeconds { get; init; } = double.NaN;
+
+    /// <summary>Write batches the server has committed; NaN when /metrics is off.</summary>
+    public double Batches { get; init; } = double.NaN;
+
+    /// <summary>The writer's round trips to its database server (0 on SQLite); NaN when /metrics is off.</summary>
+    public double RoundTrips { get; init; } = double.NaN;
 }
 
 /// <summary>
@@ -20,7 +29,7 @@ internal sealed record UsageSample(double CpuSeconds, double RssBytes, double Al
 /// /proc (exact, and no load on the server); for one reached with --url, from its /metrics. Allocations always come from
 /// /metrics (the runtime's own counter).
 /// </summary>
-internal sealed class ServerProbe(int? pid, Uri server, HttpClient http)
+internal sealed class ServerProbe(int? pid, Uri server, HttpClient http, Func<double>? storeCpu = null)
 {
     public async Task<UsageSample> SampleAsync(CancellationToken cancellationToken)
     {
@@ -40,8 +49,15 @@ internal sealed class ServerProbe(int? pid, Uri server, HttpClient http)
         {
             GcHeapBytes = metrics.GetValueOrDefault("system_runtime_dotnet_gc_last_collection_heap_size", double.NaN),
             GcCommittedBytes = metrics.GetValueOrDefault("system_runtime_dotnet_gc_last_collection_memory_committed_size", double.NaN),
+            StoreCpuSeconds = storeCpu?.Invoke() ?? double.NaN,
+            Batches = metrics.GetValueOrDefault(BatchesMetric, double.NaN),
+            RoundTrips = metrics.GetValueOrDefault(RoundTripsMetric, double.NaN),
         };
     }
+
+    // The server's names for them in Prometheus text (its histogram of batch sizes counts one sample per batch).
+    private const string BatchesMetric = "chat_server_chat_write_batch_size_count";
+    private const string RoundTripsMetric = "chat_server_chat_write_round_trips";
 
     private async Task<IReadOnlyDictionary<string, double>> ScrapeAsync(CancellationToken cancellationToken)
     {

@@ -50,5 +50,19 @@ internal sealed class Window(ServerProbe probe, Wire wire)
         metrics["bytesDownPerMsg"] = (double)(_receivedEnd - _receivedStart) / n;
         metrics["serverAllocBytesPerMsg"] = (_serverEnd.AllocatedBytes - _serverStart.AllocatedBytes) / n;
         metrics["serverRssBytes"] = _serverEnd.RssBytes;
+        var storeCpu = _serverEnd.StoreCpuSeconds - _serverStart.StoreCpuSeconds;
+        if (!double.IsNaN(storeCpu))
+        {
+            metrics["storeCpuUsPerMsg"] = storeCpu * 1e6 / n;
+            metrics["storeCpuPercent"] = storeCpu * 100 / Seconds;
+        }
+
+        var batches = _serverEnd.Batches - _serverStart.Batches;
+        var roundTrips = _serverEnd.RoundTrips - _serverStart.RoundTrips;
+        if (batches > 0 && !double.IsNaN(roundTrips))
+        {
+            metrics["msgsPerBatch"] = n / batches;
+            metrics["roundTripsPerBatch"] = roundTrips / batches;
+        }
     }
 }

@@ -9,7 +9,8 @@ namespace Chat.Bench.Scenarios;
 /// <list type="bullet">
 /// <item>ws, http1, http2 and echo at C = 1, 16 and 128, closed loop, window 32, RTT 0;</item>
 /// <item>the same at C = 16 with RTT 20 and 100 ms (through the delay relay);</item>
-/// <item>ws and http1 against servers with <c>Revalidate=HandshakeOnly</c> and with <c>Synchronous=NORMAL</c>;</item>
+/// <item>ws and http1 against servers with <c>Revalidate=HandshakeOnly</c>, with <c>Synchronous=NORMAL</c>, and on
+/// PostgreSQL (a server the harness starts), at window 32; ws on SQLite and on PostgreSQL at window 1;</item>
 /// <item>then memory per idle connection, revocation on each path (every round), and faults on each path.</item>
 /// </list>
 /// With --quick: C = 1 and 16 at RTT 0 and C = 16 at RTT 20, fewer idle connections, shorter runs, one round.
@@ -19,6 +20,7 @@ internal static class CompareScenario
     private static readonly Dictionary<string, string> Default = [];
     private static readonly Dictionary<string, string> HandshakeOnly = new() { ["Chat:Revalidate"] = "HandshakeOnly" };
     private static readonly Dictionary<string, string> Normal = new() { ["Chat:Synchronous"] = "NORMAL" };
+    private static readonly Dictionary<string, string> Postgres = new() { [StoreKinds.Setting] = StoreKinds.Postgres };
 
     private sealed record Entry(string Variant, SendPath Path, string Server);
 
@@ -41,10 +43,15 @@ internal static class CompareScenario
 
         var switches = new Cell(SendScenario.Config(o, 16, o.Window, TimeSpan.Zero) , [
             new("ws", SendPath.Ws, "default"), new("ws+HandshakeOnly", SendPath.Ws, "HandshakeOnly"), new("ws+NORMAL", SendPath.Ws, "NORMAL"),
-            new("http1", SendPath.Http1, "default"), new("http1+HandshakeOnly", SendPath.Http1, "HandshakeOnly"), new("http1+NORMAL", SendPath.Http1, "NORMAL")]);
+            new("http1", SendPath.Http1, "default"), new("http1+HandshakeOnly", SendPath.Http1, "HandshakeOnly"), new("http1+NORMAL", SendPath.Http1, "NORMAL"),
+            new("ws+postgres", SendPath.Ws, "postgres"), new("http1+postgres", SendPath.Http1, "postgres")]);
+        // One send in flight per lane: what a commit's latency costs on each store, where batching cannot hide it.
+        var stores = new Cell(SendScenario.Config(o, 16, 1, TimeSpan.Zero), [
+            new("ws", SendPath.Ws, "default"), new("ws+postgres", SendPath.Ws, "postgres")]);
         if (!harness.Remote)
         {
             cells.Add(switches);
+            cells.Add(stores);
         }
 
         var steps = o.Rounds * (cells.Sum(c => c.Entries.Count) + 3) + 1 + 3;
@@ -58,6 +65,7 @@ internal static class CompareScenario
             {
                 servers["HandshakeOnly"] = (await harness.TargetAsync("HandshakeOnly", HandshakeOnly, cancellationToken))!;
                 servers["NORMAL"] = (await harness.TargetAsync("NORMAL", Normal, cancellationToken))!;
+                servers["postgres"] = (await harness.TargetAsync("postgres", Postgres, cancellationToken))!;
             }
 
             // A fresh server runs its first seconds on unoptimised code (tiered JIT): each one gets the same unmeasured
@@ -81,7 +89,7 @@ internal static class CompareScenario
             {
                 foreach (var cell in cells)
                 {
-                    var group = SendScenario.Group(cell.Config) + (cell == switches ? " (server switches)" : "");
+                    var group = SendScenario.Group(cell.Config) + (cell == switches ? " (server switches)" : cell == stores ? " (stores)" : "");
                     foreach (var entry in RevocationScenario.Rotate(cell.Entries, round))
                     {
                         if (entry.Path == SendPath.Http2 && servers[entry.Server].Http2 is null)

@@ -80,7 +80,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     public bool IsClosing => Volatile.Read(ref _close) is not null;
 
     /// <summary>Queues the welcome frame. Called before the connection is registered, so that nothing precedes it.</summary>
-    public void SendWelcome() => Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits, _options.Settings));
+    /// <summary>Queues the welcome frame; <paramref name="durability"/> is the store's (<see cref="Storage.IStore.Durability"/>).</summary>
+    public void SendWelcome(string durability) =>
+        Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits, _options.Settings with { Synchronous = durability }));
 
     /// <summary>Runs both loops until the socket is closed. Returns once both have ended.</summary>
     public async Task RunAsync()

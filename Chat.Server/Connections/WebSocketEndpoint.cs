@@ -15,7 +15,7 @@ namespace Chat.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, IStoreReader reader,
     ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
-    OriginPolicy origins, ILogger<ChatConnection> logger)
+    OriginPolicy origins, IStore store, ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -62,7 +62,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             KeepAliveTimeout = options.KeepAliveTimeout,
         });
         await using var connection = new ChatConnection(socket, session, handler, options, clock, metrics, logger);
-        connection.SendWelcome();
+        connection.SendWelcome(store.Durability);
         registry.Register(connection);
         presence.Opened(session);
         metrics.ConnectionOpened();

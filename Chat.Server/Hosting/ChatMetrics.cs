@@ -69,6 +69,11 @@ internal sealed class ChatMetrics
     public void ObserveWriteQueue(Func<int> depth) =>
         _meter.CreateObservableGauge("chat.write.queue.depth", depth, "{write}", "Writes waiting for the store writer");
 
+    /// <summary>Publishes the writer's round trips to the store (0 on SQLite, which runs in this process).</summary>
+    public void ObserveStoreRoundTrips(Func<long> roundTrips) =>
+        _meter.CreateObservableCounter("chat.write.round_trips", roundTrips, "{round_trip}",
+            "Round trips from the store writer to its database server; divided by the batches committed, the cost of a batch in latency");
+
     public void ConnectionOpened() => _connections.Add(1);
 
     public void ConnectionClosed() => _connections.Add(-1);

@@ -14,6 +14,15 @@ internal interface IStore
     /// <summary>Brings the schema up to date, safely when several servers start at once; returns the version it found.</summary>
     int Migrate();
 
+    /// <summary>
+    /// How durable an acked write is, as the welcome frame announces it: <c>FULL</c> (survives a power loss),
+    /// <c>NORMAL</c> (survives a crash of the process) or <c>EXTRA</c>. Known once <see cref="Migrate"/> has run.
+    /// </summary>
+    string Durability { get; }
+
+    /// <summary>Statements (or batches of them) the writer has sent to a database server and waited for; 0 in-process.</summary>
+    long WriterRoundTrips { get; }
+
     /// <summary>The latest schema version this server knows.</summary>
     int LatestVersion { get; }
 

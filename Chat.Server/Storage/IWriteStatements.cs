@@ -55,6 +55,7 @@ internal interface IWriteStatements : IDisposable
 
     long LastSeq(long roomId);
 
+    /// <summary>The user's memberships, counted, like <see cref="CountRoomsCreatedSince"/>, one server at a time.</summary>
     long CountMemberships(long userId);
 
     bool AddMember(long roomId, long userId, long now);

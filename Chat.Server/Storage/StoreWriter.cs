@@ -44,6 +44,7 @@ internal sealed partial class StoreWriter : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         metrics.ObserveWriteQueue(() => QueueLength);
+        metrics.ObserveStoreRoundTrips(() => store.WriterRoundTrips);
     }
 
     /// <summary>Pending writes, for health and metrics.</summary>

@@ -16,7 +16,7 @@ namespace Chat.Server.Storage.Postgres;
 /// same sender's event id between the two round trips: the insert then stores fewer rows than it took seqs for, and
 /// the run throws <see cref="LostRaceException"/> instead of committing a gap; applied again, the batch finds it.
 /// </summary>
-internal sealed class MessageRun(NpgsqlConnection connection)
+internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTrips)
 {
     private const string LookUp = """
         SELECT t.ord, r.id FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(room, user_id, ord)
@@ -113,6 +113,7 @@ internal sealed class MessageRun(NpgsqlConnection connection)
                 Command(Earlier, Bigints(senders), Text(events)),
             },
         };
+        roundTrips.Add();
         using var reader = batch.ExecuteReader();
         var roomOf = new Dictionary<int, long>();
         while (reader.Read())
@@ -152,6 +153,7 @@ internal sealed class MessageRun(NpgsqlConnection connection)
             BatchCommands = { Command(LockRooms, Bigints(roomIds)), Command(TakeSeqs, Bigints(roomIds), Bigints(counts)), insert },
         };
         var lastSeq = new Dictionary<long, long>();
+        roundTrips.Add();
         using (var reader = batch.ExecuteReader())
         {
             reader.NextResult();

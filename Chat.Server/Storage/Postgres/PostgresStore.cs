@@ -11,6 +11,7 @@ namespace Chat.Server.Storage.Postgres;
 internal sealed class PostgresStore : IStore, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly RoundTrips _writerRoundTrips = new();
 
     public PostgresStore(ChatOptions options)
     {
@@ -47,6 +48,17 @@ internal sealed class PostgresStore : IStore, IDisposable
 
     public int LatestVersion => PostgresSchema.LatestVersion;
 
+    /// <summary>
+    /// From PostgreSQL's <c>synchronous_commit</c>, read at start-up: <c>off</c> lets it answer a commit before the commit
+    /// is on disk (<c>NORMAL</c>: a crash of PostgreSQL may lose it); every other value waits for the local flush (<c>FULL</c>).
+    /// </summary>
+    public string Durability { get; private set; } = "FULL";
+
+    public long WriterRoundTrips => Interlocked.Read(ref _writerRoundTrips.Count);
+
+    /// <summary>PostgreSQL's <c>synchronous_commit</c>, as read at start-up.</summary>
+    public string SynchronousCommit { get; private set; } = "on";
+
     /// <summary>Why <paramref name="connectionString"/> is not one Npgsql takes, or null when it is.</summary>
     public static string? CheckConnectionString(string connectionString)
     {
@@ -66,10 +78,16 @@ internal sealed class PostgresStore : IStore, IDisposable
     public int Migrate()
     {
         using var connection = _dataSource.OpenConnection();
+        using (var show = new NpgsqlCommand("SHOW synchronous_commit", connection))
+        {
+            SynchronousCommit = show.ExecuteScalar() as string ?? "on";
+            Durability = SynchronousCommit == "off" ? "NORMAL" : "FULL";
+        }
+
         return PostgresSchema.Migrate(connection);
     }
 
-    public IWriteStatements OpenWriter() => new PostgresWriteStatements(_dataSource.OpenConnection());
+    public IWriteStatements OpenWriter() => new PostgresWriteStatements(_dataSource.OpenConnection(), _writerRoundTrips);
 
     public IReadOnlyList<(string Room, long UserId)> LoadMemberships()
     {
@@ -109,4 +127,12 @@ internal sealed class PostgresStore : IStore, IDisposable
         state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
         || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("58", StringComparison.Ordinal)
         || state is PostgresErrorCodes.ReadOnlySqlTransaction or PostgresErrorCodes.LockNotAvailable;
+}
+
+/// <summary>A count of round trips, shared by the writer's connections as they are reopened.</summary>
+internal sealed class RoundTrips
+{
+    public long Count;
+
+    public void Add() => Interlocked.Increment(ref Count);
 }

@@ -8,10 +8,10 @@ namespace Chat.Server.Storage.Postgres;
 /// (<see cref="LockSessions"/>), and a run of messages is stored in two round trips (<see cref="MessageRun"/>).
 /// Other writes (join, leave, read markers, accounts) are rare next to sends, and take a round trip per statement.
 /// </summary>
-internal sealed class PostgresWriteStatements(NpgsqlConnection connection) : IWriteStatements
+internal sealed class PostgresWriteStatements(NpgsqlConnection connection, RoundTrips roundTrips) : IWriteStatements
 {
     private readonly Dictionary<string, NpgsqlCommand> _commands = new(StringComparer.Ordinal);
-    private readonly MessageRun _messages = new(connection);
+    private readonly MessageRun _messages = new(connection, roundTrips);
 
     // Sessions read in the open transaction, each locked FOR SHARE: a revocation by any server (an UPDATE of the row)
     // waits until this transaction ends, so a session read once per batch is as fresh as one read per write. This
@@ -39,6 +39,7 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection) : IWr
         _sessionsRead.Clear();
         var transaction = _transaction;
         _transaction = null;
+        roundTrips.Add();
         transaction?.Commit();
         transaction?.Dispose();
     }
@@ -50,6 +51,7 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection) : IWr
         _transaction = null;
         try
         {
+            roundTrips.Add();
             transaction?.Rollback();
         }
         finally
@@ -151,7 +153,12 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection) : IWr
 
     public long LastSeq(long roomId) => Scalar("SELECT last_seq FROM rooms WHERE id = $1", roomId)!.Value;
 
-    public long CountMemberships(long userId) => Scalar("SELECT count(*) FROM members WHERE user_id = $1", userId)!.Value;
+    // Locked like the count of rooms created: two servers joining one user to new rooms at once count one after the other.
+    public long CountMemberships(long userId) =>
+        Scalar("""
+            WITH member AS (SELECT id FROM users WHERE id = $1 FOR UPDATE)
+            SELECT count(*) FROM members JOIN member ON members.user_id = member.id
+            """, userId)!.Value;
 
     public bool AddMember(long roomId, long userId, long now) =>
         Execute("INSERT INTO members (room_id, user_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", roomId, userId, now) == 1;
@@ -195,9 +202,11 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection) : IWr
         var value => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    // Positional parameters $1, $2, ... in the order of the values; one command object per statement, reused.
+    // Positional parameters $1, $2, ... in the order of the values; one command object per statement, reused. Each
+    // command prepared here is executed once: a round trip.
     private NpgsqlCommand Prepare(string sql, params object[] values)
     {
+        roundTrips.Add();
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = new NpgsqlCommand(sql, connection);

@@ -29,6 +29,10 @@ internal sealed class SqliteStore(ChatOptions options) : IStore
 
     public int LatestVersion => SqliteSchema.LatestVersion;
 
+    public string Durability => options.Synchronous.ToUpperInvariant();
+
+    public long WriterRoundTrips => 0;
+
     public int Migrate()
     {
         using var connection = OpenWriterConnection();
