@@ -16,19 +16,25 @@ namespace Chat.Server.Storage.Postgres;
 /// same sender's event id between the two round trips: the insert then stores fewer rows than it took seqs for, and
 /// the run throws <see cref="LostRaceException"/> instead of committing a gap; applied again, the batch finds it.
 /// </summary>
-internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTrips)
+internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTrips) : IDisposable
 {
+    private readonly HashSet<NpgsqlBatch> _prepared = [];
+    private NpgsqlBatch? _lookUp, _write;
+
+    // LATERAL: one index look-up per message, whatever the planner guesses of unnest's rows. A join it may hash instead
+    // would read all of messages (or rooms) on every batch, and those tables only grow.
     private const string LookUp = """
         SELECT t.ord, r.id FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(room, user_id, ord)
-        JOIN rooms r ON r.name = t.room
-        JOIN members m ON m.room_id = r.id AND m.user_id = t.user_id
+        CROSS JOIN LATERAL (
+            SELECT r.id FROM rooms r JOIN members m ON m.room_id = r.id AND m.user_id = t.user_id WHERE r.name = t.room) r
         """;
 
     private const string Earlier = """
-        SELECT m.sender_id, m.event_id, r.name, m.body, m.seq, m.ts
+        SELECT t.sender_id, t.event_id, e.name, e.body, e.seq, e.ts
         FROM unnest($1::bigint[], $2::text[]) AS t(sender_id, event_id)
-        JOIN messages m ON m.sender_id = t.sender_id AND m.event_id = t.event_id
-        JOIN rooms r ON r.id = m.room_id
+        CROSS JOIN LATERAL (
+            SELECT r.name, m.body, m.seq, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id
+            WHERE m.sender_id = t.sender_id AND m.event_id = t.event_id) e
         """;
 
     private const string LockRooms = "SELECT id FROM rooms WHERE id = ANY($1) ORDER BY id FOR UPDATE";
@@ -105,14 +111,12 @@ internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTr
             (rooms[i], senders[i], events[i]) = (writes[i].Room, writes[i].SenderId, writes[i].EventId);
         }
 
-        using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                Command(LookUp, Text(rooms), Bigints(senders)),
-                Command(Earlier, Bigints(senders), Text(events)),
-            },
-        };
+        var batch = _lookUp ??= NewBatch(Command(LookUp, Text(), Bigints()), Command(Earlier, Bigints(), Text()));
+        Set(batch, 0, 0, rooms);
+        Set(batch, 0, 1, senders);
+        Set(batch, 1, 0, senders);
+        Set(batch, 1, 1, events);
+        PrepareOnce(batch);
         roundTrips.Add();
         using var reader = batch.ExecuteReader();
         var roomOf = new Dictionary<int, long>();
@@ -146,12 +150,20 @@ internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTr
             (rowSenders[i], rowEvents[i], rowBodies[i]) = (write.SenderId, write.EventId, write.Body);
         }
 
-        var insert = Command(Insert, Bigints(rowRooms), Bigints(rowCounts), Bigints(rowKs), Bigints(rowSenders), Text(rowEvents),
-            Text(rowBodies), new NpgsqlParameter<long> { TypedValue = now });
-        using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands = { Command(LockRooms, Bigints(roomIds)), Command(TakeSeqs, Bigints(roomIds), Bigints(counts)), insert },
-        };
+        var batch = _write ??= NewBatch(Command(LockRooms, Bigints()), Command(TakeSeqs, Bigints(), Bigints()),
+            Command(Insert, Bigints(), Bigints(), Bigints(), Bigints(), Text(), Text(), new NpgsqlParameter<long>()));
+        Set(batch, 0, 0, roomIds);
+        Set(batch, 1, 0, roomIds);
+        Set(batch, 1, 1, counts);
+        Set(batch, 2, 0, rowRooms);
+        Set(batch, 2, 1, rowCounts);
+        Set(batch, 2, 2, rowKs);
+        Set(batch, 2, 3, rowSenders);
+        Set(batch, 2, 4, rowEvents);
+        Set(batch, 2, 5, rowBodies);
+        ((NpgsqlParameter<long>)batch.BatchCommands[2].Parameters[6]).TypedValue = now;
+        PrepareOnce(batch);
+        var insert = batch.BatchCommands[2];
         var lastSeq = new Dictionary<long, long>();
         roundTrips.Add();
         using (var reader = batch.ExecuteReader())
@@ -178,6 +190,30 @@ internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTr
         }
     }
 
+    // The two batches are built once per connection and prepared on their first use, so later runs skip parsing them
+    // (each run is still planned for its own arrays: PostgresStore.OpenWriter).
+    private NpgsqlBatch NewBatch(params NpgsqlBatchCommand[] commands)
+    {
+        var batch = new NpgsqlBatch(connection);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
+    private void PrepareOnce(NpgsqlBatch batch)
+    {
+        if (_prepared.Add(batch))
+        {
+            batch.Prepare();
+        }
+    }
+
+    private static void Set<T>(NpgsqlBatch batch, int command, int parameter, T[] values) =>
+        ((NpgsqlParameter<T[]>)batch.BatchCommands[command].Parameters[parameter]).TypedValue = values;
+
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
@@ -185,11 +221,15 @@ internal sealed class MessageRun(NpgsqlConnection connection, RoundTrips roundTr
         return command;
     }
 
-    private static NpgsqlParameter<long[]> Bigints(long[] values) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = values };
+    private static NpgsqlParameter<long[]> Bigints() => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint };
 
-    private static NpgsqlParameter<string[]> Text(string[] values) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values };
+    private static NpgsqlParameter<string[]> Text() => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    public void Dispose()
+    {
+        _lookUp?.Dispose();
+        _write?.Dispose();
+    }
 
     private sealed record StoredMessageRow(string Room, string Body, long Seq, long Ts);
 }

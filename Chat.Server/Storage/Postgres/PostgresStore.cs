@@ -34,7 +34,7 @@ internal sealed class PostgresStore : IStore, IDisposable
             builder.ApplicationName = "chat-server";
         }
 
-        // The writer runs the same few statements every batch: prepared once per connection, they skip parsing and planning.
+        // Reads run the same few statements again and again: prepared once per pooled connection, they skip parsing.
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
@@ -87,7 +87,24 @@ internal sealed class PostgresStore : IStore, IDisposable
         return PostgresSchema.Migrate(connection);
     }
 
-    public IWriteStatements OpenWriter() => new PostgresWriteStatements(_dataSource.OpenConnection(), _writerRoundTrips);
+    public IWriteStatements OpenWriter()
+    {
+        var connection = _dataSource.OpenConnection();
+        try
+        {
+            // Each of the writer's statements is planned for the run it is given, with the tables as they are now. A
+            // plan prepared once (generic) is made from the tables' statistics at that moment: made on a new, empty
+            // database, it read the whole messages table on every batch ever after, as the table grew.
+            using var custom = new NpgsqlCommand("SET plan_cache_mode = force_custom_plan", connection);
+            custom.ExecuteNonQuery();
+            return new PostgresWriteStatements(connection, _writerRoundTrips);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     public IReadOnlyList<(string Room, long UserId)> LoadMemberships()
     {

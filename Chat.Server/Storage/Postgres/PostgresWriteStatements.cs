@@ -188,6 +188,7 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection, Round
         }
 
         _commands.Clear();
+        _messages.Dispose();
         _transaction?.Dispose();
         connection.Dispose();
     }
@@ -216,6 +217,14 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection, Round
             }
 
             _commands.Add(sql, command);
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters[i].Value = values[i];
+            }
+
+            // Prepared on the server once per connection: later runs skip parsing.
+            command.Prepare();
+            return command;
         }
 
         for (var i = 0; i < values.Length; i++)
