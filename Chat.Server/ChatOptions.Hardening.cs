@@ -25,7 +25,8 @@ public sealed partial record ChatOptions
 
     /// <summary>
     /// Register requests one client IP may make per hour (token bucket, burst of the same size, refilled evenly over the
-    /// hour), counted after <see cref="AuthRequestsPerMinutePerIp"/>; 0 for no limit. Default 10.
+    /// hour), counted after <see cref="AuthRequestsPerMinutePerIp"/>; also the most accounts created from one IP in the
+    /// last hour, counted by the store (across restarts, and across servers sharing it). 0 for no limit. Default 10.
     /// </summary>
     public int RegistrationsPerIpPerHour { get; init; } = 10;
 

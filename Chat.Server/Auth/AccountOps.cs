@@ -23,10 +23,33 @@ internal sealed class WriteFailedException(string code, string message) : Except
     public string Code { get; } = code;
 }
 
-/// <summary>Creates a user; the result is the new id, or null when the name is taken.</summary>
-internal sealed class RegisterUserOp(string name, string passwordHash) : HttpWriteOp<long?>
+/// <summary>
+/// Creates a user registered from <paramref name="ip"/>. Refused when <paramref name="perHour"/> (more than 0) accounts
+/// were registered from that address in the last hour: counted in the store, inside the same transaction as the insert,
+/// so the limit holds across every server that shares the store, and across restarts.
+/// </summary>
+internal sealed class RegisterUserOp(string name, string passwordHash, string? ip = null, int perHour = 0) : HttpWriteOp<Registration>
 {
-    public override void Apply(WriteContext context) => Value = context.Sql.InsertUser(name, passwordHash, context.Now);
+    private static readonly long HourMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
+
+    public override void Apply(WriteContext context)
+    {
+        if (ip is not null && perHour > 0 && context.Sql.CountUsersRegisteredFrom(ip, context.Now - HourMs) >= perHour)
+        {
+            Value = Registration.TooMany;
+            return;
+        }
+
+        Value = context.Sql.InsertUser(name, passwordHash, context.Now, ip) is { } id ? new Registration(id) : Registration.NameTaken;
+    }
+}
+
+/// <summary>What a registration came to: the new user's id, or why there is none.</summary>
+internal sealed record Registration(long? Id, bool TooManyFromAddress = false)
+{
+    public static readonly Registration NameTaken = new((long?)null);
+
+    public static readonly Registration TooMany = new(null, TooManyFromAddress: true);
 }
 
 /// <summary>Creates a session; the result is its id.</summary>

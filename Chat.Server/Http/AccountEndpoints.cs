@@ -24,7 +24,7 @@ internal static class AccountEndpoints
     }
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PasswordChecks passwords, RegistrationLimit limit, StoreWriter writer,
-        ILogger<StoreWriter> logger)
+        ChatOptions options, ILogger<StoreWriter> logger)
     {
         // Before the body is read: every register request counts, whatever its outcome, as each may cost a hash.
         if (limit.TryTake(request.HttpContext.Connection.RemoteIpAddress) is { } wait)
@@ -54,11 +54,19 @@ internal static class AccountEndpoints
             return AuthRateLimits.HashingBusy(request.HttpContext);
         }
 
-        var op = new RegisterUserOp(credentials.Username, await hashing);
+        var op = new RegisterUserOp(credentials.Username, await hashing, request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            options.RegistrationsPerIpPerHour);
         await writer.EnqueueAsync(op, request.HttpContext.RequestAborted);
         try
         {
-            if (await op.Result is null)
+            var registered = await op.Result;
+            if (registered.TooManyFromAddress)
+            {
+                return AuthRateLimits.RateLimited(request.HttpContext, TimeSpan.FromHours(1) / options.RegistrationsPerIpPerHour,
+                    "too many accounts registered from this address in the last hour; retry later");
+            }
+
+            if (registered.Id is null)
             {
                 return HttpJson.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, $"the user name '{credentials.Username}' is taken");
             }

@@ -26,8 +26,14 @@ internal interface IWriteStatements : IDisposable
     /// <summary>The session's state at <paramref name="now"/> (the batch's clock reading), read at most once per transaction.</summary>
     SessionState ReadSession(long sessionId, long now);
 
-    /// <summary>Creates a user; null when the name is taken (in any letter case).</summary>
-    long? InsertUser(string name, string passwordHash, long now);
+    /// <summary>Creates a user registered from <paramref name="ip"/> (null when unknown); null when the name is taken (in any letter case).</summary>
+    long? InsertUser(string name, string passwordHash, long now, string? ip = null);
+
+    /// <summary>
+    /// Accounts registered from <paramref name="ip"/> at or after <paramref name="since"/>, counted so that two servers
+    /// cannot both count the same total for one address before either inserts.
+    /// </summary>
+    long CountUsersRegisteredFrom(string ip, long since);
 
     /// <summary>Replaces a password hash, unless it changed since <paramref name="oldHash"/> was read; true when replaced.</summary>
     bool UpdatePasswordHash(long userId, string oldHash, string newHash);

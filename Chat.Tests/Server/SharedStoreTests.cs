@@ -153,6 +153,21 @@ public sealed class SharedStoreTests
         one.Db.Query($"SELECT count(*) FROM messages WHERE ts > {revokedAt}", r => r.GetInt64(0)).Should().Equal(0L);
     }
 
+    [Test]
+    public async Task Accounts_registered_from_one_address_on_one_server_count_on_another_sharing_its_store()
+    {
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres, "RegistrationsPerIpPerHour=2");
+        await using var two = await TestServer.StartBesideAsync(one, "RegistrationsPerIpPerHour=2");
+        using var first = Loopback.HttpFrom("127.0.0.2", one.BaseAddress);
+        using var second = Loopback.HttpFrom("127.0.0.2", two.BaseAddress);
+
+        (await first.RegisterAsync("ann", "correct horse")).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await first.RegisterAsync("bob", "correct horse")).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        (await second.RegisterAsync("cat", "correct horse")).StatusCode.Should().Be(HttpStatusCode.TooManyRequests,
+            "the second server's own bucket is full, but the store has counted two accounts from this address");
+    }
+
     // Sends every message without waiting, then reads until each is acked; returns event id ─► seq.
     private static async Task<Dictionary<string, long>> SendPipelinedAsync(TestSocket socket, string prefix, int count)
     {

@@ -36,8 +36,8 @@ public sealed class WriteBatchTests(StoreKind store)
 
         await InOneBatchAsync(writer, first, broken, last);
 
-        (await first.Result.WaitAsync(Patience)).Should().NotBeNull();
-        (await last.Result.WaitAsync(Patience)).Should().NotBeNull();
+        (await first.Result.WaitAsync(Patience)).Id.Should().NotBeNull();
+        (await last.Result.WaitAsync(Patience)).Id.Should().NotBeNull();
         (await broken.Result.WaitAsync(Patience)).Should().Be(ErrorCodes.Internal);
         server.Db.Query("SELECT name FROM users ORDER BY name", r => r.GetString(0))
             .Should().Equal("ann", "cat");

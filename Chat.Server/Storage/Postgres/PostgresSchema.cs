@@ -22,9 +22,12 @@ internal static class PostgresSchema
             id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             name          text   NOT NULL,
             password_hash text   NOT NULL,
-            created_at    bigint NOT NULL
+            created_at    bigint NOT NULL,
+            -- The client address it was registered from: accounts made per address per hour are counted here.
+            created_ip    text
         );
         CREATE UNIQUE INDEX users_by_name ON users (lower(name));
+        CREATE INDEX users_by_ip ON users (created_ip, created_at) WHERE created_ip IS NOT NULL;
         CREATE TABLE sessions (
             id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,

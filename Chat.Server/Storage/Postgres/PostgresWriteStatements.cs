@@ -5,7 +5,7 @@ namespace Chat.Server.Storage.Postgres;
 /// <summary>
 /// The writer's connection to PostgreSQL and its statements. Used only from the writer loop. Each statement is a
 /// round trip, so the frequent work is set-based: a batch's sessions are read and locked in one statement
-/// (<see cref="LockSessions"/>), and a run of messages is stored in two round trips (<see cref="MessageRun"/>).
+/// (<see cref="LockSessions"/>), and a run of messages is stored in one (<see cref="MessageRun"/>).
 /// Other writes (join, leave, read markers, accounts) are rare next to sends, and take a round trip per statement.
 /// </summary>
 internal sealed class PostgresWriteStatements(NpgsqlConnection connection, RoundTrips roundTrips) : IWriteStatements
@@ -96,9 +96,16 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection, Round
         return state;
     }
 
-    public long? InsertUser(string name, string passwordHash, long now) =>
-        Scalar("INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
-            name, passwordHash, now);
+    public long? InsertUser(string name, string passwordHash, long now, string? ip = null) =>
+        Scalar("INSERT INTO users (name, password_hash, created_at, created_ip) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+            name, passwordHash, now, (object?)ip ?? DBNull.Value);
+
+    // An advisory lock on the address, held to COMMIT, lets one registration from it at a time count and insert.
+    public long CountUsersRegisteredFrom(string ip, long since) =>
+        Scalar("""
+            WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))
+            SELECT count(*) FROM users, turn WHERE created_ip = $1 AND created_at >= $2
+            """, ip, since)!.Value;
 
     public bool UpdatePasswordHash(long userId, string oldHash, string newHash) =>
         Execute("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2", userId, oldHash, newHash) == 1;
@@ -178,7 +185,7 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection, Round
             WHERE room_id = $1 AND user_id = $2 RETURNING read_seq
             """, roomId, userId, seq)!.Value;
 
-    public void AppendMessages(IReadOnlyList<MessageWrite> writes, long now) => _messages.Store(writes, now);
+    public void AppendMessages(IReadOnlyList<MessageWrite> writes, long now) => _messages.StoreRun(writes, now);
 
     public void Dispose()
     {

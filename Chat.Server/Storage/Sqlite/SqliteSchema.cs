@@ -63,6 +63,12 @@ internal static class SqliteSchema
         ALTER TABLE rooms ADD COLUMN created_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
         CREATE INDEX rooms_by_creator ON rooms(created_by, created_at) WHERE created_by IS NOT NULL;
         """,
+        """
+        -- The client address each account was registered from, so that accounts made per address per hour are counted
+        -- by the store (and so across servers that share it). Accounts made before this column existed have none.
+        ALTER TABLE users ADD COLUMN created_ip TEXT;
+        CREATE INDEX users_by_ip ON users(created_ip, created_at) WHERE created_ip IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

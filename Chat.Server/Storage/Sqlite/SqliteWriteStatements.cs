@@ -69,9 +69,12 @@ internal sealed class SqliteWriteStatements(SqliteConnection connection) : IWrit
         return state;
     }
 
-    public long? InsertUser(string name, string passwordHash, long now) =>
-        Scalar("INSERT INTO users (name, password_hash, created_at) VALUES ($a, $b, $c) ON CONFLICT DO NOTHING RETURNING id",
-            name, passwordHash, now);
+    public long? InsertUser(string name, string passwordHash, long now, string? ip = null) =>
+        Scalar("INSERT INTO users (name, password_hash, created_at, created_ip) VALUES ($a, $b, $c, $d) ON CONFLICT DO NOTHING RETURNING id",
+            name, passwordHash, now, (object?)ip ?? DBNull.Value);
+
+    public long CountUsersRegisteredFrom(string ip, long since) =>
+        Scalar("SELECT count(*) FROM users WHERE created_ip = $a AND created_at >= $b", ip, since)!.Value;
 
     public bool UpdatePasswordHash(long userId, string oldHash, string newHash) =>
         Prepare("UPDATE users SET password_hash = $c WHERE id = $a AND password_hash = $b", userId, oldHash, newHash).ExecuteNonQuery() == 1;
