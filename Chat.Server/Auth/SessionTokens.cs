@@ -37,8 +37,8 @@ internal sealed class SessionTokens(IStoreReader reader, TimeProvider clock)
         && request.Cookies.ContainsKey(ProtocolInfo.SessionCookie);
 
     /// <summary>The live session the request presents, or null.</summary>
-    public Session? Authenticate(HttpRequest request) =>
+    public ValueTask<Session?> AuthenticateAsync(HttpRequest request) =>
         TokenOf(request) is { Length: > 0 } token
-            ? reader.FindSession(HashOf(token), clock.GetUtcNow().ToUnixTimeMilliseconds())
-            : null;
+            ? reader.FindSessionAsync(HashOf(token), clock.GetUtcNow().ToUnixTimeMilliseconds(), request.HttpContext.RequestAborted)
+            : ValueTask.FromResult<Session?>(null);
 }

@@ -39,7 +39,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             return;
         }
 
-        if (sessions.Authenticate(context.Request) is not { } session)
+        if (await sessions.AuthenticateAsync(context.Request) is not { } session)
         {
             await Refuse(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "no valid session: log in first");
             return;

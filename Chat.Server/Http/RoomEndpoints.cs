@@ -29,7 +29,7 @@ internal static class RoomEndpoints
 
     private static async Task<IResult> SendAsync(string room, HttpRequest request, RoomEdge edge)
     {
-        if (edge.Authenticate(request, out var session) is { } refused)
+        if (await edge.AuthenticateAsync(request) is (var refused, var session) && refused is not null)
         {
             return edge.Write("send", refused);
         }
@@ -58,7 +58,7 @@ internal static class RoomEndpoints
 
     private static async Task<IResult> JoinAsync(string room, HttpRequest request, RoomEdge edge)
     {
-        if (edge.Authenticate(request, out var session) is { } refused)
+        if (await edge.AuthenticateAsync(request) is (var refused, var session) && refused is not null)
         {
             return edge.Write("join", refused);
         }
@@ -71,7 +71,7 @@ internal static class RoomEndpoints
 
     private static async Task<IResult> LeaveAsync(string room, HttpRequest request, RoomEdge edge)
     {
-        if (edge.Authenticate(request, out var session) is { } refused)
+        if (await edge.AuthenticateAsync(request) is (var refused, var session) && refused is not null)
         {
             return edge.Write("leave", refused);
         }
@@ -83,7 +83,7 @@ internal static class RoomEndpoints
 
     private static async Task<IResult> MarkReadAsync(string room, HttpRequest request, RoomEdge edge)
     {
-        if (edge.Authenticate(request, out var session) is { } refused)
+        if (await edge.AuthenticateAsync(request) is (var refused, var session) && refused is not null)
         {
             return edge.Write("read", refused);
         }
@@ -102,7 +102,7 @@ internal static class RoomEndpoints
 
     private static async Task<IResult> ReadAsync(string room, HttpRequest request, RoomEdge edge, RoomReads reads)
     {
-        if (edge.Authenticate(request, out var session) is { } refused)
+        if (await edge.AuthenticateAsync(request) is (var refused, var session) && refused is not null)
         {
             return refused;
         }
@@ -165,22 +165,22 @@ internal sealed class RoomEdge(ChatOptions options, SessionTokens sessions, Even
 {
     public ChatOptions Options => options;
 
-    /// <summary>Null when the request's token names a live session (in <paramref name="session"/>); else the 401 to answer.</summary>
+    /// <summary>No refusal when the request's token names a live session (then given); else the 401 or 429 to answer.</summary>
     /// <remarks>
     /// Every request then counts against the session's <see cref="ChatOptions.EventsPerSecond"/> bucket, as every frame
     /// counts against its connection's: a request over the limit gets the 429 instead.
     /// </remarks>
-    public IResult? Authenticate(HttpRequest request, out Session? session)
+    public async ValueTask<(IResult? Refused, Session? Session)> AuthenticateAsync(HttpRequest request)
     {
-        session = sessions.Authenticate(request);
+        var session = await sessions.AuthenticateAsync(request);
         if (session is null)
         {
-            return HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "no valid session: log in first");
+            return (HttpJson.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "no valid session: log in first"), null);
         }
 
         return limiter.TryAcquire("session:" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), out var limited)
-            ? null
-            : HttpJson.Error(StatusCodes.Status429TooManyRequests, limited!.Code, limited.Message);
+            ? (null, session)
+            : (HttpJson.Error(StatusCodes.Status429TooManyRequests, limited!.Code, limited.Message), session);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ internal static class SessionEndpoints
 
     private static async Task<IResult> LogoutAllAsync(HttpContext context, SessionTokens sessions, StoreWriter writer)
     {
-        if (sessions.Authenticate(context.Request) is not { } session)
+        if (await sessions.AuthenticateAsync(context.Request) is not { } session)
         {
             return NoSession();
         }
@@ -37,7 +37,7 @@ internal static class SessionEndpoints
     private static async Task<IResult> ChangePasswordAsync(HttpContext context, SessionTokens sessions, IStoreReader reader, StoreWriter writer,
         PasswordChecks passwords)
     {
-        if (sessions.Authenticate(context.Request) is not { } session)
+        if (await sessions.AuthenticateAsync(context.Request) is not { } session)
         {
             return NoSession();
         }

@@ -8,8 +8,11 @@ namespace Chat.Server.Storage;
 /// </summary>
 internal interface IStoreReader
 {
-    /// <summary>The live session a token opens, or null when it is unknown, revoked or expired.</summary>
-    Session? FindSession(byte[] tokenHash, long now);
+    /// <summary>
+    /// The live session a token opens, or null when it is unknown, revoked or expired. Asynchronous, as every HTTP
+    /// request and handshake starts with it: on an engine across the network, waiting for it must not hold a thread.
+    /// </summary>
+    ValueTask<Session?> FindSessionAsync(byte[] tokenHash, long now, CancellationToken cancellationToken);
 
     SessionState ReadSession(long sessionId, long now);
 

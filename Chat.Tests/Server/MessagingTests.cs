@@ -9,6 +9,37 @@ namespace Chat.Tests.Server;
 public sealed class MessagingTests(StoreKind store)
 {
     [Test]
+    public async Task A_read_marker_is_stored_only_forward_capped_at_the_last_seq_and_pushed_to_the_users_other_sockets()
+    {
+        await using var server = await TestServer.StartAsync(store);
+        var login = await server.RegisterAndLoginAsync("ann");
+        await using var reader = await server.ConnectAsync(login.Token);
+        await using var other = await server.ConnectAsync((await server.LoginAsync("ann")).Token);
+        await reader.AckAsync(new JoinFrame("j", "general"));
+        for (var i = 1; i <= 3; i++)
+        {
+            await reader.AckAsync(new SendFrame($"m{i}", "general", $"message {i}"));
+        }
+
+        var forward = await reader.AckAsync(new ReadFrame("r1", "general", 2));
+        var backward = await reader.AckAsync(new ReadFrame("r2", "general", 1));
+        var past = await reader.AckAsync(new ReadFrame("r3", "general", 99));
+
+        (forward.ReadSeq, backward.ReadSeq, past.ReadSeq).Should().Be((2L, 2L, 3L), "the marker never moves back, nor past the last message");
+        var pushed = new List<ReadMarkerFrame>();
+        while (pushed.Count < 2)
+        {
+            if (await other.ReceiveAsync() is ReadMarkerFrame marker)
+            {
+                pushed.Add(marker);
+            }
+        }
+
+        pushed.Should().Equal(new ReadMarkerFrame("general", 2), new ReadMarkerFrame("general", 3));
+        server.Db.Query("SELECT read_seq FROM members", r => r.GetInt64(0)).Should().Equal(3L);
+    }
+
+    [Test]
     public async Task A_send_is_acked_with_its_seq_only_once_the_message_is_in_the_database()
     {
         await using var server = await TestServer.StartAsync(store);

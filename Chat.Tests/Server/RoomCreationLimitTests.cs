@@ -1,18 +1,18 @@
 using System.Net;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
-using Chat.Server.Storage.Sqlite;
 using Chat.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Tests.Server;
 
-public sealed class RoomCreationLimitTests
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class RoomCreationLimitTests(StoreKind store)
 {
     [Test]
     public async Task Joins_that_would_create_rooms_past_the_hourly_limit_are_forbidden_over_websocket_and_http_and_create_nothing()
     {
-        await using var server = await TestServer.StartAsync("RoomsCreatedPerUserPerHour=2");
+        await using var server = await TestServer.StartAsync(store, "RoomsCreatedPerUserPerHour=2");
         var ann = await server.RegisterAndLoginAsync("ann");
         var bob = await server.RegisterAndLoginAsync("bob");
         await using (var bobSocket = await server.ConnectAsync(bob.Token))
@@ -40,14 +40,14 @@ public sealed class RoomCreationLimitTests
         RoomNames(server).Should().BeEquivalentTo(["lobby", "one", "two"], "a refused join creates no room");
         existing.Room.Should().Be("lobby", "joining an existing room creates nothing and is not limited");
         rejoined.Room.Should().Be("one", "leaving and rejoining a room one created creates nothing either");
-        Db.Query(server.DatabasePath, "SELECT r.name FROM rooms r JOIN users u ON u.id = r.created_by WHERE u.name = 'ann'", r => r.GetString(0))
+        server.Db.Query("SELECT r.name FROM rooms r JOIN users u ON u.id = r.created_by WHERE u.name = 'ann'", r => r.GetString(0))
             .Should().BeEquivalentTo(["one", "two"]);
     }
 
     [Test]
     public async Task The_hourly_room_limit_holds_across_a_restart_and_frees_up_as_the_hour_passes()
     {
-        await using var server = await TestServer.StartAsync("RoomsCreatedPerUserPerHour=1");
+        await using var server = await TestServer.StartAsync(store, "RoomsCreatedPerUserPerHour=1");
         var token = (await server.RegisterAndLoginAsync("ann")).Token;
         await using (var socket = await server.ConnectAsync(token))
         {
@@ -58,7 +58,7 @@ public sealed class RoomCreationLimitTests
         await using var again = await server.ConnectAsync(token);
         var refused = await again.NackAsync(new JoinFrame("j2", "two"));
         // An hour and a moment later, by the stored creation time.
-        Db.Execute(server.DatabasePath, "UPDATE rooms SET created_at = created_at - 3600001");
+        server.Db.Execute("UPDATE rooms SET created_at = created_at - 3600001");
         var created = await again.AckAsync(new JoinFrame("j3", "two"));
         var refusedAgain = await again.NackAsync(new JoinFrame("j4", "three"));
 
@@ -69,46 +69,9 @@ public sealed class RoomCreationLimitTests
     }
 
     [Test]
-    public async Task A_version_2_database_is_migrated_with_no_creator_for_its_rooms_and_they_do_not_count()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "chat-tests", Guid.NewGuid().ToString("n"));
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, "chat.db");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
-        {
-            connection.Open();
-            for (var i = 0; i < 2; i++)
-            {
-                SqliteStore.Execute(connection, SqliteSchema.Migrations[i]);
-            }
-
-            SqliteStore.Execute(connection, $"PRAGMA user_version = 2; INSERT INTO rooms (name, created_at) VALUES ('old', {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()});");
-        }
-
-        try
-        {
-            await using var server = await TestServer.StartAsync($"DatabasePath={path}", "RoomsCreatedPerUserPerHour=1");
-            await using var socket = await server.ConnectAsync((await server.RegisterAndLoginAsync("ann")).Token);
-            (await socket.AckAsync(new JoinFrame("j1", "old"))).Room.Should().Be("old");
-            (await socket.AckAsync(new JoinFrame("j2", "new"))).Room.Should().Be("new");
-
-            Db.Query(path, "PRAGMA user_version", r => r.GetInt64(0)).Single().Should().Be(SqliteSchema.LatestVersion);
-            Db.Query(path, "SELECT name, created_by IS NULL FROM rooms ORDER BY id", r => (r.GetString(0), r.GetBoolean(1)))
-                .Should().Equal(("old", true), ("new", false));
-            Db.Query(path, "EXPLAIN QUERY PLAN SELECT count(*) FROM rooms WHERE created_by = 1 AND created_at >= 0", r => r.GetString(3))
-                .Should().ContainSingle(d => d.Contains("rooms_by_creator", StringComparison.Ordinal), "the count reads the index, not the table");
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    [Test]
     public void A_negative_room_creation_limit_is_refused_at_start_up() =>
         new Chat.Server.ChatOptions { RoomsCreatedPerUserPerHour = -1 }.Validate()
             .Should().ContainSingle(p => p.Contains("RoomsCreatedPerUserPerHour", StringComparison.Ordinal));
 
-    private static List<string> RoomNames(TestServer server) => Db.Query(server.DatabasePath, "SELECT name FROM rooms", r => r.GetString(0));
+    private static List<string> RoomNames(TestServer server) => server.Db.Query("SELECT name FROM rooms", r => r.GetString(0));
 }

@@ -12,17 +12,26 @@ internal sealed class PostgresReader(PostgresStore store) : IStoreReader
 {
     private const string SessionCheck = "SELECT expires_at, revoked_at FROM sessions WHERE id = $1";
 
-    public Session? FindSession(byte[] tokenHash, long now) => Guard(connection =>
+    public async ValueTask<Session?> FindSessionAsync(byte[] tokenHash, long now, CancellationToken cancellationToken)
     {
-        using var command = Command(connection, """
-            SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-            """, tokenHash, now);
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new Session(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)))
-            : null;
-    });
+        try
+        {
+            await using var connection = await store.OpenConnectionAsync(cancellationToken);
+            await using var command = Command(connection, """
+                SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+                """, tokenHash, now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? new Session(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)))
+                : null;
+        }
+        catch (Exception ex) when (store.IsEngineFailure(ex) || ex is NpgsqlException)
+        {
+            store.ClearPool();
+            throw new StoreUnavailableException(ex);
+        }
+    }
 
     public SessionState ReadSession(long sessionId, long now) => Guard(connection =>
     {
