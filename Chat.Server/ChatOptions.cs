@@ -193,10 +193,9 @@ public sealed partial record ChatOptions
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");
-        if (!string.IsNullOrWhiteSpace(Postgres))
+        if (!string.IsNullOrWhiteSpace(Postgres) && Storage.Postgres.PostgresStore.CheckConnectionString(Postgres) is { } wrong)
         {
-            Require(Storage.Postgres.PostgresStore.CheckConnectionString(Postgres) is null,
-                $"Chat:Postgres must be an Npgsql connection string such as Host=127.0.0.1;Database=chat;Username=chat ({Storage.Postgres.PostgresStore.CheckConnectionString(Postgres)})");
+            Require(false, $"Chat:Postgres must be an Npgsql connection string such as Host=127.0.0.1;Database=chat;Username=chat ({wrong})");
         }
 
         Require(MaxDatabaseBytes == 0 || MaxDatabaseBytes >= 64 * 1024, "Chat:MaxDatabaseBytes must be 0 (no limit) or at least 64 KiB");

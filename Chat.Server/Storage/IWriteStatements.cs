@@ -20,8 +20,9 @@ internal interface IWriteStatements : IDisposable
     /// Reads, at once, the sessions the batch's writes will revalidate, and holds them against revocation until the
     /// transaction ends, so that a logout on any server is ordered before or after the whole batch. On an engine with
     /// one writer in all (SQLite) the transaction's write lock already does that, and this may read nothing ahead.
+    /// <paramref name="sessionIds"/> may repeat an id, and is enumerated only by an engine that reads them.
     /// </summary>
-    void LockSessions(IReadOnlyCollection<long> sessionIds, long now);
+    void LockSessions(IEnumerable<long> sessionIds, long now);
 
     /// <summary>The session's state at <paramref name="now"/> (the batch's clock reading), read at most once per transaction.</summary>
     SessionState ReadSession(long sessionId, long now);

@@ -1,37 +1,16 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Chat.Tests.Support;
 
-/// <summary>Reads the server's SQLite file directly, as an independent witness of what was committed.</summary>
+/// <summary>Reads a SQLite file directly, as an independent witness of what was committed (<see cref="StoreWitness"/> by path).</summary>
 internal static class Db
 {
-    public static List<T> Query<T>(string path, string sql, Func<SqliteDataReader, T> read)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(read(reader));
-        }
+    public static List<T> Query<T>(string path, string sql, Func<DbDataReader, T> read) => Witness(path).Query(sql, read);
 
-        return rows;
-    }
-
-    public static void Execute(string path, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    public static void Execute(string path, string sql) => Witness(path).Execute(sql);
 
     /// <summary>Event ids of the stored messages of a room, in seq order, with their seqs.</summary>
-    public static List<(long Seq, string EventId)> Messages(string path, string room) =>
-        Query(path, $"SELECT m.seq, m.event_id FROM messages m JOIN rooms r ON r.id = m.room_id WHERE r.name = '{room}' ORDER BY m.seq",
-            r => (r.GetInt64(0), r.GetString(1)));
+    public static List<(long Seq, string EventId)> Messages(string path, string room) => Witness(path).Messages(room);
+
+    private static StoreWitness Witness(string path) => new(StoreKind.Sqlite, path);
 }

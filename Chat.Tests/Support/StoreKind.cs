@@ -21,7 +21,7 @@ internal sealed class StoreWitness(StoreKind kind, string target)
 
     public List<T> Query<T>(string sql, Func<DbDataReader, T> read)
     {
-        using var connection = Open();
+        using var connection = Open(readOnly: true);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         using var reader = command.ExecuteReader();
@@ -65,10 +65,16 @@ internal sealed class StoreWitness(StoreKind kind, string target)
         return held;
     }
 
-    private DbConnection Open()
+    // A SQLite file is read read-only: a witness must not take a write lock, nor need a writable file.
+    private DbConnection Open(bool readOnly = false)
     {
         DbConnection connection = Kind == StoreKind.Sqlite
-            ? new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = target, Pooling = false }.ToString())
+            ? new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = target,
+                Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+            }.ToString())
             : new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target) { Pooling = false }.ConnectionString);
         connection.Open();
         return connection;

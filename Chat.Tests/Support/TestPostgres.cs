@@ -67,9 +67,6 @@ internal static class TestPostgres
         Assert.Ignore(how);
     }
 
-    /// <summary>The folder of the server this run started, if it started one: its pg_ctl works there.</summary>
-    public static string? StartedIn => _startedIn;
-
     /// <summary>Stops the server this run started, if any.</summary>
     public static void StopStarted()
     {

@@ -26,10 +26,9 @@ internal sealed class PostgresReader(PostgresStore store) : IStoreReader
                 ? new Session(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)))
                 : null;
         }
-        catch (Exception ex) when (store.IsEngineFailure(ex) || ex is NpgsqlException)
+        catch (Exception ex) when (IsFailure(ex))
         {
-            store.ClearPool();
-            throw new StoreUnavailableException(ex);
+            throw Unavailable(ex);
         }
     }
 
@@ -152,11 +151,18 @@ internal sealed class PostgresReader(PostgresStore store) : IStoreReader
             using var connection = store.OpenConnection();
             return read(connection);
         }
-        catch (Exception ex) when (store.IsEngineFailure(ex) || ex is NpgsqlException)
+        catch (Exception ex) when (IsFailure(ex))
         {
-            store.ClearPool();
-            throw new StoreUnavailableException(ex);
+            throw Unavailable(ex);
         }
+    }
+
+    private bool IsFailure(Exception error) => store.IsEngineFailure(error) || error is NpgsqlException;
+
+    private StoreUnavailableException Unavailable(Exception error)
+    {
+        store.ClearPool();
+        return new StoreUnavailableException(error);
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] values)

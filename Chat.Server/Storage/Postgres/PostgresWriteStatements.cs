@@ -61,9 +61,9 @@ internal sealed class PostgresWriteStatements(NpgsqlConnection connection, Round
     }
 
     // In id order, so that two servers locking overlapping sets of sessions cannot deadlock on them.
-    public void LockSessions(IReadOnlyCollection<long> sessionIds, long now)
+    public void LockSessions(IEnumerable<long> sessionIds, long now)
     {
-        var missing = sessionIds.Where(id => !_sessionsRead.ContainsKey(id)).ToArray();
+        var missing = sessionIds.Where(id => !_sessionsRead.ContainsKey(id)).Distinct().ToArray();
         if (missing.Length == 0)
         {
             return;

@@ -53,7 +53,7 @@ internal sealed class SqliteWriteStatements(SqliteConnection connection) : IWrit
     }
 
     // The write lock taken by BEGIN IMMEDIATE already keeps every other process from revoking a session until COMMIT.
-    public void LockSessions(IReadOnlyCollection<long> sessionIds, long now)
+    public void LockSessions(IEnumerable<long> sessionIds, long now)
     {
     }
 
