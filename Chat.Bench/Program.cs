@@ -162,6 +162,16 @@ agent.SetAction(async (parse, _) =>
 });
 root.Add(agent);
 
+// The bare Kestrel baseline of idle and fanout, as a process of its own (Chat.Bench/Baseline). Not for direct use.
+var bare = new Command("bare-server", "Runs the bare Kestrel baseline server (internal)") { Hidden = true };
+bare.SetAction(async (parse, cancellationToken) =>
+{
+    var server = HttpAddress(parse.GetValue(url), "--url") ?? throw new ArgumentException("bare-server needs --url");
+    await Chat.Bench.Baseline.BareServer.RunAsync(server.ToString().TrimEnd('/'), cancellationToken);
+    return 0;
+});
+root.Add(bare);
+
 var folder = new Argument<string>("folder") { Description = "A results folder (the --out of a run)" };
 var expect = new Option<string[]>("--expect") { Description = "Scenarios that must have runs in it (repeatable)" };
 var verify = new Command("verify", "Checks that a results folder is complete: every figure of every run, the guarantees, report.md and the plots") { folder, expect };

@@ -88,6 +88,35 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add($"--{key}={value}");
         }
 
+        return await LaunchAsync(start, folder, http1, http2, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the bare Kestrel baseline (<see cref="Baseline.BareServer"/>) as a process of its own, so that its CPU time
+    /// and memory are read from /proc exactly as the chat server's are.
+    /// </summary>
+    public static async Task<ServerProcess> StartBareAsync(CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateTempSubdirectory("chat-bench-bare-").FullName;
+        var http1 = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("bash")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "-c", "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec dotnet \"$@\"", "bash",
+                     typeof(ServerProcess).Assembly.Location, "bare-server", "--url", http1.ToString().TrimEnd('/') })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return await LaunchAsync(start, folder, http1, http1, cancellationToken);
+    }
+
+    private static async Task<ServerProcess> LaunchAsync(ProcessStartInfo start, string folder, Uri http1, Uri http2, CancellationToken cancellationToken)
+    {
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
         var log = new StreamWriter(Path.Combine(folder, "server.log")) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => Write(log, e.Data);

@@ -49,6 +49,13 @@ internal sealed class Target : IAsyncDisposable
         return new Target(name, server, server.Http1, server.Http2, storeCpu) { ClientAddress = clientAddress };
     }
 
+    /// <summary>Starts the bare Kestrel baseline: the same clients reach it, with no store behind it.</summary>
+    public static async Task<Target> StartBareAsync(IPAddress? clientAddress, CancellationToken cancellationToken)
+    {
+        var server = await ServerProcess.StartBareAsync(cancellationToken);
+        return new Target("bare", server, server.Http1, null) { ClientAddress = clientAddress };
+    }
+
     public static Target Remote(Uri http1, Uri? http2, IPAddress? clientAddress) => new("remote", null, http1, http2) { ClientAddress = clientAddress };
 
     /// <summary>The addresses clients use for a round-trip time of <paramref name="rtt"/>: the server's own, or relays that add it.</summary>

@@ -40,15 +40,24 @@ internal static class Plots
         files.AddRange(ByParameter(folder, sends, "rttMs", "connections", "latency-by-rtt.png", "Latency by RTT", "RTT (ms)",
             "latency (ms)", [(Metric.P50, " p50", 1000), (Metric.P99, " p99", 1000)]));
         files.AddRange(IdleMemory(folder, results.Runs.Where(r => r.Scenario == "idle").ToList()));
+        files.AddRange(IdleCpu(folder, results.Runs.Where(r => r.Scenario == "idle").ToList()));
         files.AddRange(Revocation(folder, results.Runs.Where(r => r.Scenario == "revocation").ToList()));
         files.AddRange(LoginFlood(folder, results.Runs.Where(r => r.Scenario == "login-flood").ToList()));
         return files;
     }
 
     /// <summary>Server memory per idle connection at each step of the idle runs: flat is what scales.</summary>
-    private static IEnumerable<string> IdleMemory(string folder, List<RunResult> runs)
+    private static IEnumerable<string> IdleMemory(string folder, List<RunResult> runs) =>
+        IdleSteps(folder, runs, "memPerConnBytesAt", 1.0 / 1024, "Server memory per idle connection",
+            "KiB per connection (RSS growth / connections)", "idle-memory.png");
+
+    /// <summary>The server's CPU while it holds the idle connections, against the bare Kestrel server's at the same steps.</summary>
+    private static IEnumerable<string> IdleCpu(string folder, List<RunResult> runs) =>
+        IdleSteps(folder, runs.Where(r => r.Metrics.Keys.Any(k => k.StartsWith("cpuMsPerSecAt", StringComparison.Ordinal))).ToList(),
+            "cpuMsPerSecAt", 1, "Server CPU holding idle connections", "CPU ms per second", "idle-cpu.png");
+
+    private static IEnumerable<string> IdleSteps(string folder, List<RunResult> runs, string prefix, double scale, string title, string yLabel, string file)
     {
-        const string prefix = "memPerConnBytesAt";
         if (runs.Count == 0)
         {
             yield break;
@@ -58,16 +67,16 @@ internal static class Plots
         foreach (var run in runs)
         {
             var points = run.Metrics.Where(m => m.Key.StartsWith(prefix, StringComparison.Ordinal))
-                .Select(m => (X: double.Parse(m.Key[prefix.Length..], CultureInfo.InvariantCulture), Y: m.Value / 1024))
+                .Select(m => (X: double.Parse(m.Key[prefix.Length..], CultureInfo.InvariantCulture), Y: m.Value * scale))
                 .OrderBy(p => p.X).ToArray();
             plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray()).LegendText = $"{run.Variant} r{run.Round}";
         }
 
-        plot.Title("Server memory per idle connection");
+        plot.Title(title);
         plot.XLabel("open connections");
-        plot.YLabel("KiB per connection (RSS growth / connections)");
+        plot.YLabel(yLabel);
         plot.ShowLegend();
-        yield return Save(plot, folder, "idle-memory.png");
+        yield return Save(plot, folder, file);
     }
 
     /// <summary>Time from the logout request to the socket's close, per path, each round a bar.</summary>

@@ -12,7 +12,8 @@ namespace Chat.Bench.Scenarios;
 /// <c>fanout</c>: R rooms of M members, each member a user with a WebSocket of its own; one sender per room sends at a
 /// fixed rate (open loop) over the chosen path. The members are held in this process or spread over agent processes
 /// (<c>--agents</c>). Latency runs from each message's intended send time (carried in its event id) to each member's
-/// receipt of it; deliveries per second count every member's receipt inside the window.
+/// receipt of it; deliveries per second count every member's receipt inside the window. Over ws, against a server the
+/// harness starts, the run is repeated in pairs with the bare Kestrel broadcast (<see cref="Baseline.BareServer"/>).
 /// </summary>
 internal static class FanoutScenario
 {
@@ -21,7 +22,25 @@ internal static class FanoutScenario
         await harness.LiveAsync(1, async () =>
         {
             var target = await harness.TargetAsync("default", new Dictionary<string, string>(), cancellationToken) ?? throw new InvalidOperationException("no server");
-            harness.Add(await RunOneAsync(harness, target, harness.Options.Send, 1, cancellationToken));
+            if (harness.Options.Url is not null || harness.Options.Send != SendPath.Ws)
+            {
+                harness.Add(await RunOneAsync(harness, target, harness.Options.Send, 1, cancellationToken));
+                return;
+            }
+
+            // Interleaved pairs: the chat server, then the bare broadcast, round after round, so that both see the same
+            // state of the machine; each chat run carries its ratios to the bare run of its round.
+            await using var bare = await Target.StartBareAsync(harness.Options.ClientAddress, cancellationToken);
+            var rounds = harness.Options.Quick ? 1 : harness.Options.Rounds;
+            for (var round = 1; round <= rounds; round++)
+            {
+                var chat = await RunOneAsync(harness, target, SendPath.Ws, round, cancellationToken);
+                var floor = await RunOneAsync(harness, bare, SendPath.Ws, round, cancellationToken);
+                chat.Metrics["serverCpuVsBare"] = chat.Metrics["serverCpuUsPerDelivery"] / floor.Metrics["serverCpuUsPerDelivery"];
+                chat.Metrics["p99VsBare"] = chat.Metrics[Metric.P99] / floor.Metrics[Metric.P99];
+                harness.Add(chat);
+                harness.Add(floor);
+            }
         });
     }
 
@@ -187,7 +206,7 @@ internal static class FanoutScenario
             {
                 Scenario = "fanout",
                 Group = string.Create(CultureInfo.InvariantCulture, $"{o.Rooms} rooms × {o.Members} members at {o.RoomRate}/s per room"),
-                Variant = path.Name(),
+                Variant = target.Name == "bare" ? "bare" : path.Name(),
                 Path = path.Name(),
                 Round = round,
                 Settings = new()

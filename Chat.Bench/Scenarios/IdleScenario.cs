@@ -14,7 +14,9 @@ namespace Chat.Bench.Scenarios;
 /// in this process or spread over agent processes (<c>--agents</c>; needed past <see cref="ClientGroups.MaxPerAgent"/>).
 /// At each step, a short settle, then a hold of <c>--duration</c> during which a ping on another connection is
 /// measured; at its end the server's resident memory growth over the baseline divided by the connections open (flat
-/// means it scales), with its managed heap beside it.
+/// means it scales), with its managed heap beside it. Then a quiet hold of the same length, with the pinger paused, in
+/// which the server's CPU time is read from /proc: what the connections cost while nothing happens. The same steps run
+/// against the bare Kestrel server (<see cref="Baseline.BareServer"/>) in the same run, as the floor.
 /// </summary>
 internal static class IdleScenario
 {
@@ -25,7 +27,22 @@ internal static class IdleScenario
         await harness.LiveAsync(1, async () =>
         {
             var target = await harness.TargetAsync("default", new Dictionary<string, string>(), cancellationToken) ?? throw new InvalidOperationException("no server");
-            harness.Add(await RunOneAsync(harness, target, harness.Options.Idle, round: 1, cancellationToken));
+            var chat = await RunOneAsync(harness, target, harness.Options.Idle, round: 1, cancellationToken);
+            harness.Add(chat);
+            if (harness.Options.Url is null)
+            {
+                await using var bare = await Target.StartBareAsync(harness.Options.ClientAddress, cancellationToken);
+                var floor = await RunOneAsync(harness, bare, harness.Options.Idle, round: 1, cancellationToken);
+                foreach (var (key, value) in floor.Metrics.Where(m => m.Key.StartsWith("cpuMsPerSecAt", StringComparison.Ordinal)).ToList())
+                {
+                    if (chat.Metrics.TryGetValue(key, out var mine))
+                    {
+                        chat.Metrics["cpuVsBareAt" + key["cpuMsPerSecAt".Length..]] = mine / value;
+                    }
+                }
+
+                harness.Add(floor);
+            }
         });
     }
 
@@ -58,10 +75,17 @@ internal static class IdleScenario
         var pings = new ConcurrentQueue<(long Start, long End)>();
         var holds = new List<(int Connections, long Start, long End)>();
         using var stopPings = new CancellationTokenSource();
+        var quiet = false;
         var pinging = Task.Run(async () =>
         {
             for (var n = 0; !stopPings.IsCancellationRequested; n++)
             {
+                if (Volatile.Read(ref quiet))
+                {
+                    await Task.Delay(PingGap, stopPings.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+
                 var start = Clock.Now;
                 try
                 {
@@ -117,6 +141,22 @@ internal static class IdleScenario
                 metrics[At("gcHeapBytesAt", open)] = sample.GcHeapBytes;
                 metrics[At("gcCommittedBytesAt", open)] = sample.GcCommittedBytes;
                 metrics["memPerConnBytes"] = perConnection;
+
+                // The quiet hold: nothing but the idle connections themselves (and the server's own timers).
+                Volatile.Write(ref quiet, true);
+                harness.Status($"idle: {open} connections, quiet");
+                await Task.Delay(settle, cancellationToken);
+                // From /proc alone: a scrape of /metrics inside the window would be counted as the server's idle work.
+                var quietStart = await CpuSecondsAsync(target, cancellationToken);
+                var quietTicks = Clock.Now;
+                await Task.Delay(o.Duration, cancellationToken);
+                var quietEnd = await CpuSecondsAsync(target, cancellationToken);
+                var cpuMsPerSec = (quietEnd - quietStart) * 1000 / Clock.Seconds(Clock.Now - quietTicks);
+                metrics[At("cpuMsPerSecAt", open)] = cpuMsPerSec;
+                metrics[At("cpuUsPerConnSecAt", open)] = cpuMsPerSec * 1000 / Math.Max(open, 1);
+                metrics["cpuMsPerSec"] = cpuMsPerSec;
+                metrics["cpuMsPerSecPer1k"] = cpuMsPerSec * 1000 / Math.Max(open, 1);
+                Volatile.Write(ref quiet, false);
                 metrics["serverRssBytes"] = sample.RssBytes;
                 metrics["idleConnections"] = open;
             }
@@ -162,7 +202,7 @@ internal static class IdleScenario
             Group = o.IdleUsers == 1
                 ? string.Create(CultureInfo.InvariantCulture, $"{steps[^1]} idle WebSockets of one user")
                 : string.Create(CultureInfo.InvariantCulture, $"{steps[^1]} idle WebSockets of {o.IdleUsers} users"),
-            Variant = "ws",
+            Variant = target.Name == "bare" ? "bare" : "ws",
             Path = "ws",
             Round = round,
             Settings = new()
@@ -177,6 +217,11 @@ internal static class IdleScenario
             Errors = errors,
         };
     }
+
+    private static async Task<double> CpuSecondsAsync(Target target, CancellationToken cancellationToken) =>
+        target.Pid is { } pid && ProcStat.TryRead(pid, out var stat)
+            ? stat.CpuSeconds
+            : (await target.Probe.SampleAsync(cancellationToken)).CpuSeconds;
 
     private static string At(string prefix, int connections) => string.Create(CultureInfo.InvariantCulture, $"{prefix}{connections}");
 }

@@ -25,7 +25,6 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private readonly Channel<OutboundFrame> _outbound;
     private readonly FrameHandler _handler;
     private readonly ChatOptions _options;
-    private readonly TimeProvider _clock;
     private readonly ChatMetrics _metrics;
     private readonly ILogger _logger;
 
@@ -35,6 +34,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     // Published once, as one object, so that whoever sees the connection closing also sees how.
     private CloseRequest? _close;
     private int _sessionEnded;
+
+    // Why the connection was dropped without a close (the heartbeat's reason), for the log line the drop causes.
+    private string? _dropped;
 
     // Events read from the socket and not yet answered: counted from before the closing check in BeginEvent until
     // the reply is queued (for writes, until the store writer answers). A flushing close waits for the count to
@@ -48,14 +50,13 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private readonly SemaphoreSlim _writeSlots;
 
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
-        TimeProvider clock, ChatMetrics metrics, ILogger logger)
+        ChatMetrics metrics, ILogger logger)
     {
         _metrics = metrics;
         _socket = socket;
         Session = session;
         _handler = handler;
         _options = options;
-        _clock = clock;
         _logger = logger;
         _writeSlots = new SemaphoreSlim(options.MaxPendingWrites, options.MaxPendingWrites);
         Id = Interlocked.Increment(ref s_lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
@@ -88,7 +89,6 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     public async Task RunAsync()
     {
         var writer = WriteLoopAsync();
-        var expiry = EndSessionAtExpiryAsync();
         try
         {
             await ReceiveLoopAsync();
@@ -101,7 +101,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
             // The peer vanished, stopped answering keep-alive pings, or the close handshake timed out.
-            _logger.ConnectionLost(Id, ex.Message);
+            _logger.ConnectionLost(Id, Volatile.Read(ref _dropped) ?? ex.Message);
             _abort.Cancel();
         }
         catch (Exception ex)
@@ -115,7 +115,23 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
             await writer;
             await AwaitPeerCloseAsync();
             await _abort.CancelAsync();
-            await expiry;
+        }
+    }
+
+    /// <summary>
+    /// Drops the socket at once, without a close frame: the peer stopped answering (section 8 of PROTOCOL.md: the
+    /// client sees 1006). Safe from any thread.
+    /// </summary>
+    public void Drop(string reason)
+    {
+        Interlocked.CompareExchange(ref _dropped, reason, null);
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It had already ended.
         }
     }
 
@@ -365,26 +381,5 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         await _abort.CancelAsync();
         _abort.Dispose();
         _socket.Dispose();
-    }
-
-    private async Task EndSessionAtExpiryAsync()
-    {
-        var remaining = Session.ExpiresAt - _clock.GetUtcNow();
-        var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-        try
-        {
-            while (remaining > longest)
-            {
-                await Task.Delay(longest, _clock, _abort.Token);
-                remaining -= longest;
-            }
-
-            await Task.Delay(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _clock, _abort.Token);
-            EndSession(SessionEndReasons.Expired);
-        }
-        catch (OperationCanceledException)
-        {
-            // The connection ended first.
-        }
     }
 }

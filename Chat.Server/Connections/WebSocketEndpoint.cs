@@ -1,5 +1,6 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
+using Chat.Server.Connections.Heartbeats;
 using Chat.Server.Hosting;
 using Chat.Server.Http;
 using Chat.Server.Logging;
@@ -15,7 +16,7 @@ namespace Chat.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, IStoreReader reader,
     ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
-    OriginPolicy origins, IStore store, ILogger<ChatConnection> logger)
+    OriginPolicy origins, IStore store, Heartbeat heartbeat, ILogger<ChatConnection> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -55,13 +56,16 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             return;
         }
 
+        // No keep-alive of the WebSocket's own (a timer per socket): the one Heartbeat pings and reaps them all.
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             DangerousEnableCompression = false,
-            KeepAliveInterval = options.KeepAliveInterval,
-            KeepAliveTimeout = options.KeepAliveTimeout,
+            KeepAliveInterval = TimeSpan.Zero,
         });
-        await using var connection = new ChatConnection(socket, session, handler, options, clock, metrics, logger);
+        var stream = context.Features.Get<WatchedStreamFeature>()?.Stream
+            ?? throw new InvalidOperationException("the WebSocket was accepted without WatchedUpgrades in the pipeline");
+        await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger);
+        using var beat = heartbeat.Track(connection, stream);
         connection.SendWelcome(store.Durability);
         registry.Register(connection);
         presence.Opened(session);

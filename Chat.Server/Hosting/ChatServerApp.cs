@@ -1,6 +1,7 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
 using Chat.Server.Connections;
+using Chat.Server.Connections.Heartbeats;
 using Chat.Server.Events;
 using Chat.Server.Http;
 using Chat.Server.Presence;
@@ -95,6 +96,8 @@ public static class ChatServerApp
             .AddSingleton<SessionTokens>()
             .AddSingleton<OriginPolicy>()
             .AddSingleton<WebSocketEndpoint>()
+            .AddSingleton<Heartbeat>()
+            .AddHostedService(services => services.GetRequiredService<Heartbeat>())
             .AddHostedService<ChatLifecycle>();
 
         builder.Services.AddAuthRateLimits(options);
@@ -109,6 +112,8 @@ public static class ChatServerApp
         // Before the rate limiter: another site's page must not spend its user's login budget either.
         app.UseMiddleware<CrossOriginGuard>();
         app.UseRateLimiter();
+        // Before the WebSocket middleware, which takes the upgrade feature as it finds it.
+        app.UseMiddleware<WatchedUpgrades>();
         app.UseWebSockets();
         app.MapAccountEndpoints();
         app.MapSessionEndpoints();

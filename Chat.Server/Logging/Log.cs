@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Debug, "Connection {ConnectionId} lost: {Reason}")]
     public static partial void ConnectionLost(this ILogger logger, string connectionId, string reason);
 
+    [LoggerMessage(55, LogLevel.Error, "The keep-alive heartbeat failed a tick; it goes on with the next")]
+    public static partial void HeartbeatFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
     public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
 

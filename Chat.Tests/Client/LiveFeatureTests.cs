@@ -192,7 +192,7 @@ public sealed class LiveFeatureTests
         // Never run, so nothing drains its queue: exactly what a client that stopped reading looks like.
         await using var connection = new Chat.Server.Connections.ChatConnection(socket,
             new Chat.Server.Storage.Session(1, 1, "ann", DateTimeOffset.UtcNow.AddDays(1)), server.Get<Chat.Server.Connections.FrameHandler>(),
-            server.Get<Chat.Server.ChatOptions>(), TimeProvider.System, server.Get<Chat.Server.Hosting.ChatMetrics>(),
+            server.Get<Chat.Server.ChatOptions>(), server.Get<Chat.Server.Hosting.ChatMetrics>(),
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var frame = FrameCodec.Write(new UserTypingFrame("general", "bob"));
 
