@@ -4,6 +4,9 @@ namespace Chat.Server.Connections;
 
 internal sealed partial class ChatConnection
 {
+    // Large enough to gather a burst of pushes, small enough that the first of them is not held back long.
+    private const int BatchBytes = 32 * 1024;
+
     /// <summary>
     /// The only sender on this socket (.NET allows one outstanding send per WebSocket). Drains the queue until
     /// a close is asked for, then sends the close frame, and leaves the peer <see cref="ChatOptions.CloseTimeout"/>
@@ -15,11 +18,29 @@ internal sealed partial class ChatConnection
         {
             while (await _outbound.Reader.WaitToReadAsync(_abort.Token))
             {
+                // Frames already queued together go out in one write; a batch is cut at BatchBytes so that a queue fed
+                // as fast as it drains still reaches the socket.
+                var batch = _stream is not null && _outbound.Reader.Count > 1;
+                if (batch)
+                {
+                    _stream!.BeginBatch();
+                }
+
                 while (_close is not { Flush: false } && _outbound.Reader.TryRead(out var frame))
                 {
                     await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
                     // The WebSocket has copied the bytes out by the time the send completes.
                     frame.Release();
+                    if (batch && _stream!.BatchedBytes >= BatchBytes)
+                    {
+                        await _stream.EndBatchAsync(_abort.Token);
+                        _stream.BeginBatch();
+                    }
+                }
+
+                if (batch)
+                {
+                    await _stream!.EndBatchAsync(_abort.Token);
                 }
 
                 if (_close is { Flush: false })

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Server.Connections.Heartbeats;
 using Chat.Server.Events;
 using Chat.Server.Hosting;
 using Chat.Server.Logging;
@@ -15,13 +16,16 @@ namespace Chat.Server.Connections;
 /// them to the <see cref="FrameHandler"/>; the writer loop (<c>ChatConnection.Write.cs</c>) is the only caller of
 /// <see cref="WebSocket.SendAsync(ArraySegment{byte}, WebSocketMessageType, bool, CancellationToken)"/> and drains
 /// a bounded queue. Anyone may enqueue (<see cref="TrySend(OutboundFrame, string)"/>) or ask to close (<see cref="Close"/>) from
-/// any thread; neither ever blocks or throws.
+/// any thread; neither ever blocks or throws. A frame queued to an idle writer loop is written on the queuing thread
+/// (the loop's continuation runs there), up to the first send the transport cannot take at once: fan-out then costs no
+/// thread-pool hop per delivery.
 /// </summary>
 internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
 {
     private static long s_lastId;
 
     private readonly WebSocket _socket;
+    private readonly WatchedStream? _stream;
     private readonly Channel<OutboundFrame> _outbound;
     private readonly FrameHandler _handler;
     private readonly ChatOptions _options;
@@ -50,8 +54,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private readonly SemaphoreSlim _writeSlots;
 
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
-        ChatMetrics metrics, ILogger logger)
+        ChatMetrics metrics, ILogger logger, WatchedStream? stream = null)
     {
+        _stream = stream;
         _metrics = metrics;
         _socket = socket;
         Session = session;
@@ -63,6 +68,8 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,
+            // The writer loop resumes on the thread that queued the frame (see the class summary).
+            AllowSynchronousContinuations = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }

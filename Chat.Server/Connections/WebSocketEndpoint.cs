@@ -64,7 +64,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         });
         var stream = context.Features.Get<WatchedStreamFeature>()?.Stream
             ?? throw new InvalidOperationException("the WebSocket was accepted without WatchedUpgrades in the pipeline");
-        await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger);
+        await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger, stream);
         using var beat = heartbeat.Track(connection, stream);
         connection.SendWelcome(store.Durability);
         registry.Register(connection);

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Chat.Server.Connections.Heartbeats;
 
 /// <summary>
@@ -11,14 +13,98 @@ namespace Chat.Server.Connections.Heartbeats;
 /// server (FIN and opcode 9, unmasked, no payload). The WebSocket writes each of its frames with one call to
 /// <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>; every write here, the ping's included, holds the
 /// one gate, so a ping lands between two frames, never inside one. Its pong is read and dropped by the WebSocket; it
-/// counts here as a read like any other.
+/// counts here as a read like any other. It also gathers the frames the writer loop sends in a row into one write
+/// (<see cref="BeginBatch"/>), since each write to the transport is a flush and a system call.
 /// </remarks>
 internal sealed class WatchedStream(Stream inner) : Stream
 {
     private static readonly ReadOnlyMemory<byte> EmptyPing = new byte[] { 0x89, 0x00 };
 
     private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly Lock _batchLock = new();
     private long _lastReadAt = Environment.TickCount64;
+
+    // Frames written while a batch is open, gathered into one buffer rented from the pool for that batch only.
+    private bool _batching;
+    private byte[]? _batch;
+    private int _batched;
+
+    /// <summary>Bytes gathered by the open batch so far.</summary>
+    public int BatchedBytes
+    {
+        get
+        {
+            lock (_batchLock)
+            {
+                return _batched;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From now until <see cref="EndBatchAsync"/>, the WebSocket's frames are gathered instead of written, so that frames
+    /// queued together reach the socket in one write and one flush (one system call) rather than one each.
+    /// </summary>
+    public void BeginBatch()
+    {
+        lock (_batchLock)
+        {
+            _batching = true;
+        }
+    }
+
+    /// <summary>Writes what the batch gathered, in one write, and ends it.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        byte[]? batch;
+        int length;
+        lock (_batchLock)
+        {
+            (_batching, batch, length, _batch, _batched) = (false, _batch, _batched, null, 0);
+        }
+
+        if (batch is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await WriteAsync(batch.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(batch);
+        }
+    }
+
+    // False when no batch is open: the caller writes the bytes itself.
+    private bool TryGather(ReadOnlySpan<byte> bytes)
+    {
+        lock (_batchLock)
+        {
+            if (!_batching)
+            {
+                return false;
+            }
+
+            if (_batch is null || _batch.Length - _batched < bytes.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(4 * 1024, (_batched + bytes.Length) * 2));
+                if (_batch is not null)
+                {
+                    _batch.AsSpan(0, _batched).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(_batch);
+                }
+
+                _batch = larger;
+            }
+
+            bytes.CopyTo(_batch.AsSpan(_batched));
+            _batched += bytes.Length;
+            return true;
+        }
+    }
 
     /// <summary>When bytes last arrived from the peer, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
     public long LastReadAt => Volatile.Read(ref _lastReadAt);
@@ -105,6 +191,11 @@ internal sealed class WatchedStream(Stream inner) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (TryGather(buffer.Span))
+        {
+            return;
+        }
+
         await _writing.WaitAsync(cancellationToken);
         try
         {
