@@ -12,13 +12,16 @@ namespace Chat.Server.Connections.Heartbeats;
 /// </summary>
 /// <remarks>
 /// Bounds: a peer that goes silent is pinged within one interval and dropped one timeout after that, so within
-/// interval + timeout (plus at most a tick); a session is ended at most a tick after it expires. The tick is a second,
-/// or an eighth of the interval or timeout when those are shorter.
+/// interval + timeout (plus at most a tick); a session is ended at most a tick after it expires. The tick is a tenth
+/// of a second, or an eighth of the interval or timeout when those are shorter: short enough that each tick's slice of
+/// pings, and the pongs that answer it, is a small burst (at 19,000 connections and 15 s, 127 a tick) rather than a
+/// pause for the other connections' frames.
 /// </remarks>
 internal sealed class Heartbeat : IHostedService, IDisposable
 {
     // Expiry still needs the wheel to turn when pings are off.
     private static readonly TimeSpan TurnWithoutPings = TimeSpan.FromSeconds(15);
+    private const double LongestTickMs = 100;
 
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -45,7 +48,7 @@ internal sealed class Heartbeat : IHostedService, IDisposable
         _timeoutMs = _intervalMs > 0 ? (long)options.KeepAliveTimeout.TotalMilliseconds : 0;
         _turn = _intervalMs > 0 ? options.KeepAliveInterval : TurnWithoutPings;
         var shortest = _timeoutMs > 0 ? TimeSpan.FromMilliseconds(Math.Min(_turn.TotalMilliseconds, _timeoutMs)) : _turn;
-        _tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 8, 10, 1000));
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 8, 10, LongestTickMs));
         _slots = new HashSet<Beat>[Math.Max(1, (int)Math.Ceiling(_turn / _tick))];
         for (var i = 0; i < _slots.Length; i++)
         {
