@@ -102,6 +102,12 @@ public sealed partial record ChatOptions
     /// <summary>How long a ping may go unanswered before the socket is dropped. Default 15 s.</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// On a store other servers share (PostgreSQL), how often this server reads what they wrote: their messages, the
+    /// memberships they changed and the sessions they revoked. Sooner when a message arrives out of turn. Default 250 ms.
+    /// </summary>
+    public TimeSpan StorePollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How long the peer has to answer a close frame, or to take a queued frame when closed as slow. Default 2 s.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -190,6 +196,8 @@ public sealed partial record ChatOptions
         Require(MaxRateLimitedInARow >= 0, "Chat:MaxRateLimitedInARow must be 0 (never close) or more");
         Require(TypingInterval >= TimeSpan.Zero, "Chat:TypingInterval must not be negative (0 for no limit)");
         Require(KeepAliveInterval >= TimeSpan.Zero, "Chat:KeepAliveInterval must not be negative (0 turns pings off)");
+        Require(StorePollInterval >= TimeSpan.FromMilliseconds(10) && StorePollInterval <= TimeSpan.FromSeconds(10),
+            "Chat:StorePollInterval must be between 10 ms and 10 s");
         Require(KeepAliveTimeout >= TimeSpan.Zero, "Chat:KeepAliveTimeout must not be negative");
         Require(CloseTimeout > TimeSpan.Zero, "Chat:CloseTimeout must be positive");
         Require(BusyTimeout >= TimeSpan.Zero, "Chat:BusyTimeout must not be negative");

@@ -39,6 +39,12 @@ internal sealed class ConnectionRegistry
         }
     }
 
+    /// <summary>The users with a connection here now.</summary>
+    public long[] UserIds() => [.. _byUser.Keys];
+
+    /// <summary>The sessions with a connection here now.</summary>
+    public long[] SessionIds() => [.. _bySession.Keys];
+
     public ImmutableArray<ChatConnection> OfUser(long userId) =>
         _byUser.TryGetValue(userId, out var list) ? list : [];
 

@@ -1,5 +1,6 @@
 using Chat.Protocol;
 using Chat.Server.Auth;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Connections.Heartbeats;
 using Chat.Server.Events;
@@ -98,7 +99,9 @@ public static class ChatServerApp
             .AddSingleton<WebSocketEndpoint>()
             .AddSingleton<Heartbeat>()
             .AddHostedService(services => services.GetRequiredService<Heartbeat>())
-            .AddHostedService<ChatLifecycle>();
+            .AddHostedService<ChatLifecycle>()
+            // After the lifecycle, so that it stops first: no catch-up is queued while the writer drains.
+            .AddHostedService<StorePoller>();
 
         builder.Services.AddAuthRateLimits(options);
 

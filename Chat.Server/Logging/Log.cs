@@ -27,6 +27,12 @@ internal static partial class Log
     [LoggerMessage(55, LogLevel.Error, "The keep-alive heartbeat failed a tick; it goes on with the next")]
     public static partial void HeartbeatFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(56, LogLevel.Warning, "Could not read what other servers wrote to the shared store ({Reason}); trying again every {IntervalMs} ms")]
+    public static partial void StorePollFailing(this ILogger logger, string reason, long intervalMs);
+
+    [LoggerMessage(57, LogLevel.Information, "Reading what other servers write to the shared store again")]
+    public static partial void StorePollHealed(this ILogger logger);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
     public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
 

@@ -10,10 +10,11 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
     private static readonly long HourMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
     private long _lastSeq, _readSeq;
     private string? _refusal;
+    private List<StoredMessage> _behind = [];
 
     protected override void ApplyAuthorized(WriteContext context)
     {
-        (_lastSeq, _readSeq, _refusal) = (0, 0, null);
+        (_lastSeq, _readSeq, _refusal, _behind) = (0, 0, null, []);
 
         // Memberships are rows: a cap keeps one account from making them without bound. Rejoining is always allowed.
         if (context.MaxRoomsPerUser > 0 && context.Sql.RoomOfMember(room, UserId) is null
@@ -41,6 +42,14 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
         context.Sql.AddMember(roomId.Value, UserId, context.Now);
         _lastSeq = context.Sql.LastSeq(roomId.Value);
         _readSeq = context.Sql.ReadSeq(roomId.Value, UserId);
+
+        // On a shared store this server may not have pushed the room's newest messages yet (another server stored them
+        // since its last catch-up). The joiner is promised pushes from lastSeq + 1 on, and the members here every
+        // message once: so the ones up to lastSeq are read now, to be pushed before the joiner is added.
+        if (context.Rooms.PushedThrough(room) is { } through && through < _lastSeq && context.Sql is ISharedStoreReads shared)
+        {
+            _behind = shared.MessagesAfter([room], [through], [_lastSeq], (int)Math.Min(_lastSeq - through, int.MaxValue));
+        }
     }
 
     protected override void Deliver(WriteContext context)
@@ -51,6 +60,12 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
             return;
         }
 
+        foreach (var message in _behind)
+        {
+            context.Rooms.Publish(message, holdBack: null);
+        }
+
+        context.Rooms.Follow(room, _lastSeq);
         context.Rooms.AddMember(room, UserId);
         Answer(new EventResult.Acked(new AckFrame(EventId) { Room = room, LastSeq = _lastSeq, ReadSeq = _readSeq, Timings = Timings(context) }));
     }

@@ -79,11 +79,11 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
     /// <summary>
     /// Serialises the message once and queues the same bytes on every member connection, except
     /// <paramref name="holdBack"/>: when that connection is a recipient, its copy is returned instead, for the caller
-    /// to queue after the sender's ack.
+    /// to queue after the sender's ack. On a shared store a message out of turn is not pushed here (RoomHub.Turns.cs).
     /// </summary>
     public OutboundFrame? Publish(in StoredMessage message, ChatConnection? holdBack)
     {
-        if (!_members.TryGetValue(message.Room, out var users))
+        if (!TakeTurn(message) || !_members.TryGetValue(message.Room, out var users))
         {
             return null;
         }

@@ -33,6 +33,15 @@ internal interface IStore
     IReadOnlyList<(string Room, long UserId)> LoadMemberships();
 
     /// <summary>
+    /// True when other servers may write to the same store (PostgreSQL): this server then keeps up with their writes
+    /// (<see cref="ISharedStoreReads"/>, <c>Cluster/</c>), and pushes each room's messages in seq order whoever stored them.
+    /// </summary>
+    bool IsShared { get; }
+
+    /// <summary>Every room's last seq, read at start with the memberships, from which a shared store's pushes go on.</summary>
+    Dictionary<string, long> LoadLastSeqs();
+
+    /// <summary>
     /// True when <paramref name="error"/> is a failure of the engine as a whole (busy, locked, full, read-only, I/O,
     /// unreachable, restarting) rather than of one write: the batch is then failed <c>unavailable</c> and retried by its
     /// clients, instead of the write being blamed and refused <c>internal</c>.

@@ -66,6 +66,11 @@ internal sealed partial class StoreWriter : IAsyncDisposable
         var from = _store.Migrate();
         _logger.DatabaseOpened(_store.Description, from, _store.LatestVersion);
         _rooms.Load(_store.LoadMemberships());
+        if (_store.IsShared)
+        {
+            _rooms.KeepTurns(_store.LoadLastSeqs());
+        }
+
         _statements = _store.OpenWriter();
         CheckWritable();
         _loop = Task.Run(RunAsync);

@@ -130,6 +130,22 @@ internal sealed class PostgresStore : IStore, IDisposable
         return memberships;
     }
 
+    public bool IsShared => true;
+
+    public Dictionary<string, long> LoadLastSeqs()
+    {
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT name, last_seq FROM rooms", connection);
+        using var reader = command.ExecuteReader();
+        var seqs = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            seqs[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return seqs;
+    }
+
     public bool IsEngineFailure(Exception error) => error switch
     {
         PostgresException postgres => IsEngineState(postgres.SqlState),

@@ -8,7 +8,7 @@ namespace Chat.Server.Storage.Postgres;
 /// (<see cref="LockSessions"/>), and a run of messages is stored in one (<see cref="MessageRun"/>).
 /// Other writes (join, leave, read markers, accounts) are rare next to sends, and take a round trip per statement.
 /// </summary>
-internal sealed class PostgresWriteStatements(NpgsqlConnection connection, RoundTrips roundTrips) : IWriteStatements
+internal sealed partial class PostgresWriteStatements(NpgsqlConnection connection, RoundTrips roundTrips) : IWriteStatements, ISharedStoreReads
 {
     private readonly Dictionary<string, NpgsqlCommand> _commands = new(StringComparer.Ordinal);
     private readonly MessageRun _messages = new(connection, roundTrips);

@@ -60,6 +60,23 @@ internal sealed class SqliteStore(ChatOptions options) : IStore
         return memberships;
     }
 
+    public bool IsShared => false;
+
+    public Dictionary<string, long> LoadLastSeqs()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, last_seq FROM rooms";
+        using var reader = command.ExecuteReader();
+        var seqs = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            seqs[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return seqs;
+    }
+
     // Failures of the database as a whole rather than of one op: the whole batch is retried by its clients.
     public bool IsEngineFailure(Exception error) =>
         error is IOException || error is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_BUSY
