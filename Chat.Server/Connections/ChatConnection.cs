@@ -26,6 +26,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
 
     private readonly WebSocket _socket;
     private readonly WatchedStream? _stream;
+    private bool _refusedByWebSocket;
     private readonly Channel<OutboundFrame> _outbound;
     private readonly FrameHandler _handler;
     private readonly ChatOptions _options;
@@ -100,9 +101,11 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         {
             await ReceiveLoopAsync();
         }
-        catch (WebSocketException ex) when (_socket.State == WebSocketState.CloseSent)
+        catch (WebSocketException ex) when (_socket.State == WebSocketState.CloseSent || ex.WebSocketErrorCode == WebSocketError.Faulted)
         {
-            // The WebSocket itself refused the input (a text message that is not UTF-8) and sent its close (1007).
+            // The WebSocket itself refused the input (a text message that is not UTF-8) and sent its close (1007); it
+            // may have aborted itself after that, and the peer's answer is then read from the stream under it.
+            _refusedByWebSocket = true;
             _logger.ProtocolViolation(Id, ex.Message);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
@@ -361,7 +364,8 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     /// </summary>
     private async Task AwaitPeerCloseAsync()
     {
-        if (_socket.State != WebSocketState.CloseSent)
+        var raw = _refusedByWebSocket && _socket.State == WebSocketState.Aborted && _stream is not null;
+        if (_socket.State != WebSocketState.CloseSent && !raw)
         {
             return;
         }
@@ -369,11 +373,21 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         var scratch = ArrayPool<byte>.Shared.Rent(4 * 1024);
         try
         {
+            if (raw)
+            {
+                // Its close frame is out, the WebSocket is gone: the peer's bytes are read raw until it hangs up.
+                while (await _stream!.ReadAsync(scratch.AsMemory(), _abort.Token) > 0)
+                {
+                }
+
+                return;
+            }
+
             while ((await _socket.ReceiveAsync(scratch.AsMemory(), _abort.Token)).MessageType != WebSocketMessageType.Close)
             {
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
             // The peer did not answer in time, or went away: drop it.
         }
