@@ -22,6 +22,9 @@ public sealed partial record ChatOptions
     /// </summary>
     public string? Postgres { get; init; }
 
+    /// <summary>This server's name among several, as <c>/healthz</c> reports it. Default: the host name and the port the request came in on.</summary>
+    public string? NodeId { get; init; }
+
     /// <summary>
     /// Origins of other sites' pages (<c>scheme://host[:port]</c>) that may open <c>/ws</c> and make state-changing
     /// requests with the session cookie, beside the server's own origin, which is always allowed. Default none: pages

@@ -21,4 +21,16 @@ public sealed record HealthResponse(string Status)
     /// <summary>Why the server is unavailable: <c>shutting_down</c>, <c>reads_failing</c> or <c>writes_failing</c>.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Reason { get; init; }
+
+    /// <summary>Which server answered (<c>Chat:NodeId</c>, by default its host name and port).</summary>
+    public string? Node { get; init; }
+
+    /// <summary>The store: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    public string? Store { get; init; }
+
+    /// <summary>
+    /// How this server learns what other servers wrote: <c>none</c> (its store is its own) or <c>store_polling</c> (it
+    /// reads the shared store every <c>StorePollInterval</c>).
+    /// </summary>
+    public string? News { get; init; }
 }

@@ -14,17 +14,22 @@ internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app) => app.MapGet("/healthz", Health);
 
-    private static IResult Health(IStoreReader reader, StoreWriter writer, ConnectionRegistry connections)
+    private static IResult Health(HttpContext http, IStoreReader reader, IStore store, StoreWriter writer, ConnectionRegistry connections, ChatOptions options)
     {
         var reason = connections.IsClosed ? "shutting_down"
             : writer.Failure is not null ? "writes_failing"
             : ReadsWork(reader) ? null
             : "reads_failing";
+        var answer = new HealthResponse(reason is null ? "ok" : "unavailable")
+        {
+            Reason = reason,
+            Node = options.NodeId ?? $"{Environment.MachineName}:{http.Connection.LocalPort}",
+            Store = store.IsShared ? "postgresql" : "sqlite",
+            News = store.IsShared ? "store_polling" : "none",
+        };
 
-        return reason is null
-            ? Results.Json(new HealthResponse("ok"), ChatJsonContext.Wire.HealthResponse)
-            : Results.Json(new HealthResponse("unavailable") { Reason = reason }, ChatJsonContext.Wire.HealthResponse,
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(answer, ChatJsonContext.Wire.HealthResponse,
+            statusCode: reason is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static bool ReadsWork(IStoreReader reader)

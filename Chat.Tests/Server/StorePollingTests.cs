@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Protocol.Http;
 using Chat.Tests.Support;
 
 namespace Chat.Tests.Server;
@@ -160,6 +162,20 @@ public sealed class StorePollingTests
         }
 
         return frames;
+    }
+
+    [Test]
+    public async Task Healthz_names_the_node_its_store_and_how_it_learns_what_other_servers_wrote()
+    {
+        await using var shared = await TestServer.StartAsync(StoreKind.Postgres, "NodeId=node-a");
+        await using var alone = await TestServer.StartAsync(StoreKind.Sqlite);
+
+        var onShared = await shared.Http.GetFromJsonAsync("/healthz", ChatJsonContext.Wire.HealthResponse);
+        var onAlone = await alone.Http.GetFromJsonAsync("/healthz", ChatJsonContext.Wire.HealthResponse);
+
+        onShared.Should().Match<HealthResponse>(h => h.Status == "ok" && h.Node == "node-a" && h.Store == "postgresql" && h.News == "store_polling");
+        onAlone.Should().Match<HealthResponse>(h => h.Status == "ok" && h.Store == "sqlite" && h.News == "none"
+            && h.Node == $"{Environment.MachineName}:{alone.BaseAddress.Port}");
     }
 
     private static async Task<List<MessageFrame>> PushesAsync(TestSocket socket, int count)

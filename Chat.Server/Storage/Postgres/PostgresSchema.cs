@@ -78,7 +78,7 @@ internal static class PostgresSchema
         using var transaction = connection.BeginTransaction();
         Execute(connection, $"SELECT pg_advisory_xact_lock({MigrationLock})");
         Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
-        using var read = new NpgsqlCommand("SELECT max(version) FROM schema_version", connection);
+        using var read = new NpgsqlCommand("SELECT max(version) FROM schema_version", connection) { CommandTimeout = MigrationTimeoutSeconds };
         var version = read.ExecuteScalar() is int found ? found : 0;
         if (version > Migrations.Count)
         {
@@ -101,9 +101,13 @@ internal static class PostgresSchema
         return version;
     }
 
+    // A migration runs once, at start, and may wait for another server's (the advisory lock) or build tables and
+    // indexes: it is not held to the command timeout meant for chat writes (BusyTimeout), only to this.
+    private const int MigrationTimeoutSeconds = 300;
+
     private static void Execute(NpgsqlConnection connection, string sql)
     {
-        using var command = new NpgsqlCommand(sql, connection);
+        using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = MigrationTimeoutSeconds };
         command.ExecuteNonQuery();
     }
 }

@@ -1,0 +1,143 @@
+using System.Net.Http.Json;
+using Chat.Protocol;
+using Chat.Protocol.Frames;
+using Chat.Protocol.Http;
+using Chat.Tests.Support;
+
+namespace Chat.Tests.Server;
+
+/// <summary>
+/// Three server processes on one PostgreSQL database, with only the store between them: one room, one order, on every
+/// node's sockets; and a node killed (SIGKILL) costs its clients nothing but a reconnect to another node and a sync.
+/// </summary>
+public sealed class NodeProcessTests
+{
+    private const int Each = 100;
+    private static readonly string[] Users = ["ann", "bob", "cat"];
+
+    [Test]
+    public async Task Three_nodes_give_every_socket_the_same_gapless_order_and_a_killed_nodes_client_resumes_on_another()
+    {
+        var folder = Directory.CreateTempSubdirectory("chat-nodes-");
+        var postgres = TestPostgres.CreateDatabase();
+        var nodes = new List<ServerProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                nodes.Add(await ServerProcess.StartAsync(Path.Combine(folder.FullName, $"unused{i}.db"), null, $"--Chat:Postgres={postgres}"));
+            }
+
+            var tokens = new List<string>();
+            foreach (var (user, node) in Users.Zip(nodes))
+            {
+                tokens.Add(await RegisterAsync(node, user));
+            }
+
+            var sockets = new List<TestSocket>();
+            for (var i = 0; i < 3; i++)
+            {
+                sockets.Add(await ConnectAsync(nodes[i], tokens[i]));
+                await sockets[i].AckAsync(new JoinFrame("j", "general"));
+            }
+
+            // ann on the first node and bob on the second send at once; cat on the third only listens.
+            var cats = Task.Run(() => PushesAsync(sockets[2], 2 * Each));
+            var anns = Task.Run(() => SendAndCollectAsync(sockets[0], "ann", Each, 2 * Each));
+            var bobs = Task.Run(() => SendAndCollectAsync(sockets[1], "bob", Each, 2 * Each));
+            var ann = await anns;
+            var bob = await bobs;
+            var cat = await cats;
+
+            var order = cat.Select(m => (m.Seq, m.Id)).ToList();
+            order.Select(m => m.Seq).Should().Equal(Enumerable.Range(1, 2 * Each).Select(i => (long)i), "one gapless order, each message once");
+            ann.Pushes.Select(m => (m.Seq, m.Id)).Should().Equal(order, "the first node's socket sees the same order");
+            bob.Pushes.Select(m => (m.Seq, m.Id)).Should().Equal(order, "and so does the second's");
+            ann.Acks.Concat(bob.Acks).OrderBy(a => a.Value).Select(a => (a.Value, a.Key)).Should().Equal(order, "each push carries its acked seq");
+
+            // The third node dies; cat resumes on the first with the same session, from the last seq it saw.
+            await nodes[2].KillAsync();
+            await sockets[0].AckAsync(new SendFrame("after-kill", "general", "sent while cat was away"));
+            await using var again = await ConnectAsync(nodes[0], tokens[2]);
+            var synced = await again.AckAsync(new SyncFrame("s", "general", order[^1].Seq));
+            synced.Messages!.Select(m => (m.Seq, m.Id)).Should().Equal([(2L * Each + 1, "after-kill")], "sync returns exactly what cat missed");
+            nodes.Where(n => n != nodes[2]).Should().OnlyContain(n => !n.HasExited, "no other node was affected");
+
+            foreach (var socket in sockets.Take(2))
+            {
+                await socket.DisposeAsync();
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            TestPostgres.DropDatabase(postgres);
+            folder.Delete(recursive: true);
+        }
+    }
+
+    // Sends count messages without waiting, reading until every ack and `pushes` pushes have arrived.
+    private static async Task<(Dictionary<string, long> Acks, List<MessageFrame> Pushes)> SendAndCollectAsync(TestSocket socket, string prefix, int count, int pushes)
+    {
+        var reading = Task.Run(async () =>
+        {
+            var acks = new Dictionary<string, long>();
+            var received = new List<MessageFrame>();
+            while (acks.Count < count || received.Count < pushes)
+            {
+                switch (await socket.ReceiveAsync())
+                {
+                    case AckFrame { Seq: { } seq } ack:
+                        acks.Add(ack.Id, seq);
+                        break;
+                    case MessageFrame message:
+                        received.Add(message);
+                        break;
+                    case NackFrame nack:
+                        Assert.Fail($"a send was refused: {nack}");
+                        break;
+                }
+            }
+
+            return (acks, received);
+        });
+        for (var i = 0; i < count; i++)
+        {
+            await socket.SendAsync(new SendFrame($"{prefix}-{i}", "general", $"message {i} of {prefix}"));
+        }
+
+        return await reading;
+    }
+
+    private static async Task<List<MessageFrame>> PushesAsync(TestSocket socket, int count)
+    {
+        var pushes = new List<MessageFrame>();
+        while (pushes.Count < count)
+        {
+            if (await socket.ReceiveAsync() is MessageFrame message)
+            {
+                pushes.Add(message);
+            }
+        }
+
+        return pushes;
+    }
+
+    private static async Task<string> RegisterAsync(ServerProcess node, string user)
+    {
+        using var http = new HttpClient { BaseAddress = node.BaseAddress };
+        var credentials = new Credentials(user, "correct horse");
+        (await http.PostAsJsonAsync("/api/register", credentials, ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
+        var login = await (await http.PostAsJsonAsync("/api/login", credentials, ChatJsonContext.Wire.Credentials)).Content
+            .ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
+        return login!.Token;
+    }
+
+    private static Task<TestSocket> ConnectAsync(ServerProcess node, string token) =>
+        TestSocket.ConnectAsync(new UriBuilder(node.BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri,
+            o => o.SetRequestHeader("Authorization", "Bearer " + token));
+}
