@@ -72,23 +72,32 @@ internal sealed class CatchUpOp : WriteOp
 
     protected override void OnCommitted(WriteContext context)
     {
-        foreach (var message in _messages)
+        try
         {
-            context.Rooms.Publish(message, holdBack: null);
-        }
+            foreach (var message in _messages)
+            {
+                context.Rooms.Publish(message, holdBack: null);
+            }
 
-        foreach (var (userId, rooms) in _memberships)
+            foreach (var (userId, rooms) in _memberships)
+            {
+                context.Rooms.MatchMemberships(userId, rooms, _newRooms);
+            }
+
+            foreach (var sessionId in _revoked)
+            {
+                // Logged out, logged out everywhere, or a password changed, on another server: which one, the row does not say.
+                context.Connections.EndSession(sessionId, SessionEndReasons.Revoked);
+            }
+
+            _done.TrySetResult(_messages.Count >= MessageLimit);
+        }
+        catch (Exception ex)
         {
-            context.Rooms.MatchMemberships(userId, rooms, _newRooms);
+            // The writer logs it; the poller must not wait for an answer that would never come.
+            _done.TrySetException(ex);
+            throw;
         }
-
-        foreach (var sessionId in _revoked)
-        {
-            // Logged out, logged out everywhere, or a password changed, on another server: which one, the row does not say.
-            context.Connections.EndSession(sessionId, SessionEndReasons.Revoked);
-        }
-
-        _done.TrySetResult(_messages.Count >= MessageLimit);
     }
 
     protected override void OnFailed(string code, string message) => _done.TrySetException(new WriteFailedException(code, message));

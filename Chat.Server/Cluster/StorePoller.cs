@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Chat.Server.Auth;
 using Chat.Server.Logging;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
@@ -116,8 +115,9 @@ internal sealed class StorePoller : IHostedService, IDisposable
 
             return more;
         }
-        catch (Exception ex) when (ex is WriteFailedException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Not stored (the store is failing), not answered in time (the writer is behind), or a fault the writer logged.
             if (!_failing)
             {
                 _failing = true;
@@ -128,6 +128,7 @@ internal sealed class StorePoller : IHostedService, IDisposable
         }
         catch (OperationCanceledException)
         {
+            // Stopping.
             return false;
         }
     }
