@@ -25,6 +25,8 @@ internal sealed class CatchUpOp : WriteOp
     /// <summary>Completes after commit, true when there are more messages to read; faults when the read failed.</summary>
     public Task<bool> Done => _done.Task;
 
+    public override bool OnlyReads => true;
+
     public override void Apply(WriteContext context)
     {
         (_messages, _revoked, _memberships, _newRooms) = ([], [], [], []);
@@ -74,6 +76,12 @@ internal sealed class CatchUpOp : WriteOp
     {
         try
         {
+            // Leaves first, joins after: a user who left a room through another server gets none of its messages here.
+            foreach (var (userId, rooms) in _memberships)
+            {
+                context.Rooms.DropMembershipsNotIn(userId, rooms);
+            }
+
             foreach (var message in _messages)
             {
                 context.Rooms.Publish(message, holdBack: null);
@@ -81,7 +89,7 @@ internal sealed class CatchUpOp : WriteOp
 
             foreach (var (userId, rooms) in _memberships)
             {
-                context.Rooms.MatchMemberships(userId, rooms, _newRooms);
+                context.Rooms.AddMembershipsIn(userId, rooms, _newRooms);
             }
 
             foreach (var sessionId in _revoked)

@@ -72,11 +72,8 @@ internal sealed partial class RoomHub
         return false;
     }
 
-    /// <summary>
-    /// Makes the user's memberships here those the store holds (<paramref name="rooms"/>), as another server may have
-    /// changed them; a room new to this server is followed from its last seq in <paramref name="lastSeqs"/>.
-    /// </summary>
-    public void MatchMemberships(long userId, IReadOnlySet<string> rooms, IReadOnlyDictionary<string, long> lastSeqs)
+    /// <summary>Forgets the user's memberships here that the store no longer holds (left through another server).</summary>
+    public void DropMembershipsNotIn(long userId, IReadOnlySet<string> rooms)
     {
         foreach (var room in RoomsOf(userId))
         {
@@ -85,10 +82,18 @@ internal sealed partial class RoomHub
                 RemoveMember(room, userId);
             }
         }
+    }
 
+    /// <summary>
+    /// Adds the user's memberships the store holds and this server does not (joined through another server); a room
+    /// new to this server is followed from its last seq in <paramref name="lastSeqs"/>.
+    /// </summary>
+    public void AddMembershipsIn(long userId, IReadOnlySet<string> rooms, IReadOnlyDictionary<string, long> lastSeqs)
+    {
+        var known = RoomsOf(userId);
         foreach (var room in rooms)
         {
-            if (!IsMember(room, userId))
+            if (!known.Contains(room, StringComparer.Ordinal))
             {
                 if (lastSeqs.TryGetValue(room, out var last))
                 {

@@ -164,7 +164,9 @@ internal sealed partial class StoreWriter : IAsyncDisposable
             }
 
             _metrics.BatchCommitted(batch.Count, Stopwatch.GetElapsedTime(commitStart));
-            if (_failure is not null)
+            // A batch that only read (a catch-up with another server's writes) commits even where writes cannot: it is
+            // no sign that they work again.
+            if (_failure is not null && batch.Exists(op => !op.OnlyReads))
             {
                 _logger.WritesRecovered(Stopwatch.GetElapsedTime(_failingSince));
                 _failure = null;

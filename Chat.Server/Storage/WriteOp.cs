@@ -28,6 +28,9 @@ internal abstract class WriteOp
     /// </summary>
     public virtual bool GathersMessage => false;
 
+    /// <summary>True for an op that reads and writes nothing: its commit says nothing of whether writes work.</summary>
+    public virtual bool OnlyReads => false;
+
     /// <summary>True once the op was rejected: it is left out when its batch is applied again.</summary>
     public bool IsRejected => _rejection is not null;
 
