@@ -43,10 +43,10 @@ public sealed class CrashDurabilityTests(StoreKind store)
                 await using var server = await ServerProcess.StartAsync(databasePath, null, settings);
                 if (round == 0)
                 {
-                    tokens = await Task.WhenAll(Enumerable.Range(0, Clients).Select(u => RegisterAsync(server, $"user{u}")));
+                    tokens = await Task.WhenAll(Enumerable.Range(0, Clients).Select(u => server.RegisterAndLoginAsync($"user{u}")));
                 }
 
-                var sockets = await Task.WhenAll(tokens.Select(token => ConnectAsync(server, token)));
+                var sockets = await Task.WhenAll(tokens.Select(token => server.ConnectAsync(token)));
                 foreach (var socket in sockets)
                 {
                     await socket.AckAsync(new JoinFrame("j", "general"));
@@ -194,20 +194,6 @@ public sealed class CrashDurabilityTests(StoreKind store)
         await socket.DisposeAsync();
         return mine.Where(id => !answered.ContainsKey(id)).ToList();
     }
-
-    private static async Task<string> RegisterAsync(ServerProcess server, string user)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        var credentials = new Credentials(user, "correct horse");
-        (await http.PostAsJsonAsync("/api/register", credentials, ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
-        var login = await (await http.PostAsJsonAsync("/api/login", credentials, ChatJsonContext.Wire.Credentials)).Content
-            .ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
-        return login!.Token;
-    }
-
-    private static Task<TestSocket> ConnectAsync(ServerProcess server, string token) =>
-        TestSocket.ConnectAsync(new UriBuilder(server.BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri,
-            o => o.SetRequestHeader("Authorization", "Bearer " + token));
 
     // Every room's last_seq is its newest message's seq; SQLite's file, which the server writes itself, also passes
     // SQLite's own check (PostgreSQL's files are PostgreSQL's, whichever client dies).

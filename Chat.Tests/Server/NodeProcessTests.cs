@@ -31,18 +31,18 @@ public sealed class NodeProcessTests
             var tokens = new List<string>();
             foreach (var (user, node) in Users.Zip(nodes))
             {
-                tokens.Add(await RegisterAsync(node, user));
+                tokens.Add(await node.RegisterAndLoginAsync(user));
             }
 
             var sockets = new List<TestSocket>();
             for (var i = 0; i < 3; i++)
             {
-                sockets.Add(await ConnectAsync(nodes[i], tokens[i]));
+                sockets.Add(await nodes[i].ConnectAsync(tokens[i]));
                 await sockets[i].AckAsync(new JoinFrame("j", "general"));
             }
 
             // ann on the first node and bob on the second send at once; cat on the third only listens.
-            var cats = Task.Run(() => PushesAsync(sockets[2], 2 * Each));
+            var cats = Task.Run(() => sockets[2].PushesAsync(2 * Each));
             var anns = Task.Run(() => SendAndCollectAsync(sockets[0], "ann", Each, 2 * Each));
             var bobs = Task.Run(() => SendAndCollectAsync(sockets[1], "bob", Each, 2 * Each));
             var ann = await anns;
@@ -58,7 +58,7 @@ public sealed class NodeProcessTests
             // The third node dies; cat resumes on the first with the same session, from the last seq it saw.
             await nodes[2].KillAsync();
             await sockets[0].AckAsync(new SendFrame("after-kill", "general", "sent while cat was away"));
-            await using var again = await ConnectAsync(nodes[0], tokens[2]);
+            await using var again = await nodes[0].ConnectAsync(tokens[2]);
             var synced = await again.AckAsync(new SyncFrame("s", "general", order[^1].Seq));
             synced.Messages!.Select(m => (m.Seq, m.Id)).Should().Equal([(2L * Each + 1, "after-kill")], "sync returns exactly what cat missed");
             nodes.Where(n => n != nodes[2]).Should().OnlyContain(n => !n.HasExited, "no other node was affected");
@@ -112,32 +112,4 @@ public sealed class NodeProcessTests
 
         return await reading;
     }
-
-    private static async Task<List<MessageFrame>> PushesAsync(TestSocket socket, int count)
-    {
-        var pushes = new List<MessageFrame>();
-        while (pushes.Count < count)
-        {
-            if (await socket.ReceiveAsync() is MessageFrame message)
-            {
-                pushes.Add(message);
-            }
-        }
-
-        return pushes;
-    }
-
-    private static async Task<string> RegisterAsync(ServerProcess node, string user)
-    {
-        using var http = new HttpClient { BaseAddress = node.BaseAddress };
-        var credentials = new Credentials(user, "correct horse");
-        (await http.PostAsJsonAsync("/api/register", credentials, ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
-        var login = await (await http.PostAsJsonAsync("/api/login", credentials, ChatJsonContext.Wire.Credentials)).Content
-            .ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
-        return login!.Token;
-    }
-
-    private static Task<TestSocket> ConnectAsync(ServerProcess node, string token) =>
-        TestSocket.ConnectAsync(new UriBuilder(node.BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri,
-            o => o.SetRequestHeader("Authorization", "Bearer " + token));
 }

@@ -78,7 +78,7 @@ public sealed class SharedStoreTests
         }
 
         // Both pipelined at once, so that both servers' writers take batches of many sends to the one room together.
-        var acks = await Task.WhenAll(sockets.Select((socket, u) => SendPipelinedAsync(socket, $"u{u}", each)));
+        var acks = await Task.WhenAll(sockets.Select((socket, u) => socket.SendPipelinedAsync($"u{u}", each)));
 
         var seqs = acks.SelectMany(a => a.Values).Order().ToList();
         seqs.Should().Equal(Enumerable.Range(1, 2 * each).Select(i => (long)i), "every seq is given once, with no gap");
@@ -191,34 +191,5 @@ public sealed class SharedStoreTests
 
         refused.Code.Should().Be(ErrorCodes.Forbidden, "the room made through the first server counts on the second");
         one.Db.Query("SELECT name FROM rooms", r => r.GetString(0)).Should().Equal("one");
-    }
-
-    // Sends every message without waiting, then reads until each is acked; returns event id ─► seq.
-    private static async Task<Dictionary<string, long>> SendPipelinedAsync(TestSocket socket, string prefix, int count)
-    {
-        var reading = Task.Run(async () =>
-        {
-            var acks = new Dictionary<string, long>();
-            while (acks.Count < count)
-            {
-                switch (await socket.ReceiveAsync())
-                {
-                    case AckFrame { Seq: { } seq } ack:
-                        acks.Add(ack.Id, seq);
-                        break;
-                    case NackFrame nack:
-                        Assert.Fail($"a send was refused: {nack}");
-                        break;
-                }
-            }
-
-            return acks;
-        });
-        for (var i = 0; i < count; i++)
-        {
-            await socket.SendAsync(new SendFrame($"{prefix}-{i}", "general", $"message {i} of {prefix}"));
-        }
-
-        return await reading;
     }
 }

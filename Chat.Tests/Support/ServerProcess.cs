@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using Chat.Protocol;
+using Chat.Protocol.Http;
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -115,6 +118,22 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Registers the user and logs in; returns the session token.</summary>
+    public async Task<string> RegisterAndLoginAsync(string user)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        var credentials = new Credentials(user, "correct horse");
+        (await http.PostAsJsonAsync("/api/register", credentials, ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
+        var login = await (await http.PostAsJsonAsync("/api/login", credentials, ChatJsonContext.Wire.Credentials)).Content
+            .ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
+        return login!.Token;
+    }
+
+    /// <summary>Opens a WebSocket with a bearer token and reads the welcome frame.</summary>
+    public Task<TestSocket> ConnectAsync(string token) =>
+        TestSocket.ConnectAsync(new UriBuilder(BaseAddress) { Scheme = "ws", Path = ProtocolInfo.WebSocketPath }.Uri,
+            o => o.SetRequestHeader("Authorization", "Bearer " + token));
 
     public async ValueTask DisposeAsync()
     {

@@ -76,6 +76,50 @@ internal sealed class TestSocket : IAsyncDisposable
 
     public async Task<T> ReceiveAsync<T>() where T : ServerFrame => (await ReceiveAsync()).Should().BeOfType<T>().Subject;
 
+    /// <summary>The next <paramref name="count"/> message pushes, skipping every other frame.</summary>
+    public async Task<List<MessageFrame>> PushesAsync(int count)
+    {
+        var pushes = new List<MessageFrame>();
+        while (pushes.Count < count)
+        {
+            if (await ReceiveAsync() is MessageFrame message)
+            {
+                pushes.Add(message);
+            }
+        }
+
+        return pushes;
+    }
+
+    /// <summary>Sends <paramref name="count"/> messages to <paramref name="room"/> without waiting, then reads until each is acked; returns event id ─► seq.</summary>
+    public async Task<Dictionary<string, long>> SendPipelinedAsync(string prefix, int count, string room = "general")
+    {
+        var reading = Task.Run(async () =>
+        {
+            var acks = new Dictionary<string, long>();
+            while (acks.Count < count)
+            {
+                switch (await ReceiveAsync())
+                {
+                    case AckFrame { Seq: { } seq } ack:
+                        acks.Add(ack.Id, seq);
+                        break;
+                    case NackFrame nack:
+                        Assert.Fail($"a send was refused: {nack}");
+                        break;
+                }
+            }
+
+            return acks;
+        });
+        for (var i = 0; i < count; i++)
+        {
+            await SendAsync(new SendFrame($"{prefix}-{i}", room, $"message {i} of {prefix}"));
+        }
+
+        return await reading;
+    }
+
     /// <summary>Sends the client's close frame, and goes on reading what the server still sends.</summary>
     public async Task CloseOutputAsync()
     {
