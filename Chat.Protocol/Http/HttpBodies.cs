@@ -15,10 +15,16 @@ public sealed record LoginResponse(string Token, string User, DateTimeOffset Exp
 /// <summary>Body of every HTTP error answer.</summary>
 public sealed record ErrorResponse(string Error, string Message);
 
-/// <summary>Answer to <c>GET /healthz</c>: <c>ok</c>, or <c>unavailable</c> with a short <see cref="Reason"/>.</summary>
+/// <summary>
+/// Answer to <c>GET /healthz</c>: <c>ok</c>; <c>degraded</c> (still 200: chat works, news between servers is slower)
+/// or <c>unavailable</c> (503), each with a short <see cref="Reason"/>.
+/// </summary>
 public sealed record HealthResponse(string Status)
 {
-    /// <summary>Why the server is unavailable: <c>shutting_down</c>, <c>reads_failing</c> or <c>writes_failing</c>.</summary>
+    /// <summary>
+    /// Why: <c>shutting_down</c>, <c>reads_failing</c> or <c>writes_failing</c> (unavailable); <c>nats_unreachable</c>
+    /// (degraded).
+    /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Reason { get; init; }
 
@@ -29,8 +35,13 @@ public sealed record HealthResponse(string Status)
     public string? Store { get; init; }
 
     /// <summary>
-    /// How this server learns what other servers wrote: <c>none</c> (its store is its own) or <c>store_polling</c> (it
-    /// reads the shared store every <c>StorePollInterval</c>).
+    /// How this server learns what other servers wrote: <c>none</c> (its store is its own), <c>nats</c> (their news
+    /// arrives over NATS) or <c>store_polling</c> (it reads the shared store every <c>StorePollInterval</c>: no NATS is
+    /// configured, or NATS is unreachable).
     /// </summary>
     public string? News { get; init; }
+
+    /// <summary>With <c>Chat:Nats</c>: <c>connected</c> or <c>disconnected</c>. Absent without.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Nats { get; init; }
 }

@@ -75,6 +75,7 @@ internal sealed class RevokeSessionOp(byte[] tokenHash, string reason) : HttpWri
         if (_sessionId is { } id)
         {
             context.Connections.EndSession(id, reason);
+            context.News.SessionsEnded([id], reason);
         }
 
         base.OnCommitted(context);
@@ -124,6 +125,8 @@ internal sealed class EndUserSessionsOp(Session session, string reason, string? 
         {
             context.Connections.EndSession(id, reason);
         }
+
+        context.News.SessionsEnded(_revoked, reason);
 
         base.OnCommitted(context);
     }

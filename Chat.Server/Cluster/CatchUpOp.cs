@@ -76,20 +76,24 @@ internal sealed class CatchUpOp : WriteOp
     {
         try
         {
-            // Leaves first, joins after: a user who left a room through another server gets none of its messages here.
-            foreach (var (userId, rooms) in _memberships)
+            // Held throughout, as a join holds it: news from NATS comes before all of this or after it.
+            using (context.Rooms.HoldTurns())
             {
-                context.Rooms.DropMembershipsNotIn(userId, rooms);
-            }
+                // Leaves first, joins after: a user who left a room through another server gets none of its messages here.
+                foreach (var (userId, rooms) in _memberships)
+                {
+                    context.Rooms.DropMembershipsNotIn(userId, rooms);
+                }
 
-            foreach (var message in _messages)
-            {
-                context.Rooms.Publish(message, holdBack: null);
-            }
+                foreach (var message in _messages)
+                {
+                    context.Rooms.Publish(message, holdBack: null);
+                }
 
-            foreach (var (userId, rooms) in _memberships)
-            {
-                context.Rooms.AddMembershipsIn(userId, rooms, _newRooms);
+                foreach (var (userId, rooms) in _memberships)
+                {
+                    context.Rooms.AddMembershipsIn(userId, rooms, _newRooms);
+                }
             }
 
             foreach (var sessionId in _revoked)

@@ -39,6 +39,13 @@ internal sealed class ChatMetrics
         _ => "revoked",
     })]);
 
+    // News between servers sharing a store (Cluster/), by kind (message, membership, sessions), and the store's
+    // catch-up reads, by cause (poll, gap, news: NATS came or went).
+    private static readonly TaggedCounts<string> _newsPublished = new(kind => [new("kind", kind)]);
+    private static readonly TaggedCounts<string> _newsReceived = new(kind => [new("kind", kind)]);
+    private static readonly TaggedCounts<string> _catchUps = new(cause => [new("cause", cause)]);
+    private static long _newsDropped;
+
     // The store writer's working time, in Stopwatch ticks, by WriterPhase. Per process, as the counts above are.
     private static readonly long[] _writerTicks = new long[Enum.GetValues<WriterPhase>().Length];
 
@@ -61,8 +68,25 @@ internal sealed class ChatMetrics
         _slowConsumers = _meter.CreateCounter<long>("chat.connections.slow_consumer", "{connection}", "Connections closed as slow consumers (4008)");
         _batchSize = _meter.CreateHistogram<int>(BatchSizeName, "{write}", "Writes committed per transaction");
         _commitSeconds = _meter.CreateHistogram<double>(CommitDurationName, "s", "Time to COMMIT one write transaction");
+        _meter.CreateObservableCounter("chat.cluster.news.published", _newsPublished.Observe, "{news}", "News published on NATS for the other servers, by kind (message, membership, sessions)");
+        _meter.CreateObservableCounter("chat.cluster.news.received", _newsReceived.Observe, "{news}", "News received from the other servers over NATS, by kind");
+        _meter.CreateObservableCounter("chat.cluster.news.unsent", () => Volatile.Read(ref _newsDropped), "{news}",
+            "News not published because NATS was down or behind; the other servers read it from the store instead");
+        _meter.CreateObservableCounter("chat.cluster.catch_ups", _catchUps.Observe, "{read}",
+            "Reads of the others' writes from the shared store, by cause (poll, gap: a message arrived out of turn, news: NATS came or went)");
         _meter.CreateObservableCounter("chat.write.busy", ObserveWriterBusy, "s",
             "Time the store writer spent on batches, by phase (apply, commit, answer); its rate is the writer's utilisation");
+    }
+
+    /// <summary>
+    /// Publishes how this server hears of the others' writes: whether it polls the store (1) or news arrives over NATS
+    /// (0), and NATS's last round-trip time (none while it is down).
+    /// </summary>
+    public void ObserveNews(Func<int> polling, Func<double?> natsRoundTrip)
+    {
+        _meter.CreateObservableGauge("chat.cluster.polling", polling, "{mode}", "1 while this server reads the others' writes by polling the store, 0 while news arrives over NATS");
+        _meter.CreateObservableGauge("chat.cluster.nats.rtt", () => natsRoundTrip() is { } seconds ? [new Measurement<double>(seconds)] : Array.Empty<Measurement<double>>(),
+            "s", "Round-trip time of the last ping to NATS");
     }
 
     /// <summary>Publishes the store writer's queue depth as an observable gauge.</summary>
@@ -92,6 +116,14 @@ internal sealed class ChatMetrics
     public void Revalidated(SessionState state) => _revalidations.Add(state);
 
     public void OutboundDropped() => _outboundDrops.Add(1);
+
+    public void NewsPublished(string kind) => _newsPublished.Add(kind);
+
+    public void NewsReceived(string kind) => _newsReceived.Add(kind);
+
+    public void NewsDropped() => Interlocked.Increment(ref _newsDropped);
+
+    public void CatchUp(string cause) => _catchUps.Add(cause);
 
     public void SlowConsumerClosed() => _slowConsumers.Add(1);
 

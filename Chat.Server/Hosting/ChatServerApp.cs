@@ -101,7 +101,8 @@ public static class ChatServerApp
             .AddHostedService(services => services.GetRequiredService<Heartbeat>())
             .AddHostedService<ChatLifecycle>()
             // After the lifecycle, so that it stops first: no catch-up is queued while the writer drains.
-            .AddHostedService<StorePoller>();
+            .AddHostedService<StorePoller>()
+            .AddClusterNews(options);
 
         builder.Services.AddAuthRateLimits(options);
 

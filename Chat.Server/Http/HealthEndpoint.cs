@@ -1,5 +1,6 @@
 using Chat.Protocol;
 using Chat.Protocol.Http;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Storage;
 
@@ -14,22 +15,28 @@ internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app) => app.MapGet("/healthz", Health);
 
-    private static IResult Health(HttpContext http, IStoreReader reader, IStore store, StoreWriter writer, ConnectionRegistry connections, ChatOptions options)
+    private static IResult Health(HttpContext http, IStoreReader reader, IStore store, StoreWriter writer, ConnectionRegistry connections,
+        IClusterNews news, ChatOptions options)
     {
-        var reason = connections.IsClosed ? "shutting_down"
+        var unavailable = connections.IsClosed ? "shutting_down"
             : writer.Failure is not null ? "writes_failing"
             : ReadsWork(reader) ? null
             : "reads_failing";
-        var answer = new HealthResponse(reason is null ? "ok" : "unavailable")
+        var nats = news is NatsNews onNats ? onNats.State : null;
+
+        // NATS down slows news between servers to the store's polling, and nothing else: chat goes on, so still 200.
+        var degraded = nats == "disconnected" ? "nats_unreachable" : null;
+        var answer = new HealthResponse(unavailable is not null ? "unavailable" : degraded is not null ? "degraded" : "ok")
         {
-            Reason = reason,
+            Reason = unavailable ?? degraded,
             Node = options.NodeId ?? $"{Environment.MachineName}:{http.Connection.LocalPort}",
             Store = store.IsShared ? "postgresql" : "sqlite",
-            News = store.IsShared ? "store_polling" : "none",
+            News = news.Mode,
+            Nats = nats,
         };
 
         return Results.Json(answer, ChatJsonContext.Wire.HealthResponse,
-            statusCode: reason is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            statusCode: unavailable is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static bool ReadsWork(IStoreReader reader)

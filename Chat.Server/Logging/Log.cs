@@ -33,6 +33,18 @@ internal static partial class Log
     [LoggerMessage(57, LogLevel.Information, "Reading what other servers write to the shared store again")]
     public static partial void StorePollHealed(this ILogger logger);
 
+    [LoggerMessage(58, LogLevel.Information, "News from the other servers comes over NATS at {Url}; until it connects, the shared store is read every {IntervalMs} ms")]
+    public static partial void NatsConnecting(this ILogger logger, string url, long intervalMs);
+
+    [LoggerMessage(59, LogLevel.Information, "Connected to NATS at {Url}: news from the other servers arrives as it happens, the store is read to fill gaps")]
+    public static partial void NatsConnected(this ILogger logger, string url);
+
+    [LoggerMessage(60, LogLevel.Warning, "NATS at {Url} is unreachable: reading what the other servers write from the shared store every {IntervalMs} ms until it returns; no connection is closed")]
+    public static partial void NatsLost(this ILogger logger, string url, long intervalMs);
+
+    [LoggerMessage(61, LogLevel.Warning, "Ignored news on {Subject} that could not be read: {Reason}")]
+    public static partial void NewsUnreadable(this ILogger logger, string subject, string reason);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
     public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
 

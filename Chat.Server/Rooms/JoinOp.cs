@@ -60,13 +60,19 @@ internal sealed class JoinOp(IWriteRequester requester, string eventId, string r
             return;
         }
 
-        foreach (var message in _behind)
+        // Held throughout: a message from another server's news must come before these or after the new member, never between.
+        using (context.Rooms.HoldTurns())
         {
-            context.Rooms.Publish(message, holdBack: null);
+            foreach (var message in _behind)
+            {
+                context.Rooms.Publish(message, holdBack: null);
+            }
+
+            context.Rooms.Follow(room, _lastSeq);
+            context.Rooms.AddMember(room, UserId);
         }
 
-        context.Rooms.Follow(room, _lastSeq);
-        context.Rooms.AddMember(room, UserId);
+        context.News.MembershipChanged(room, UserId, _lastSeq, joined: true);
         Answer(new EventResult.Acked(new AckFrame(EventId) { Room = room, LastSeq = _lastSeq, ReadSeq = _readSeq, Timings = Timings(context) }));
     }
 }

@@ -24,6 +24,7 @@ internal sealed class LeaveOp(IWriteRequester requester, string eventId, string 
         }
 
         context.Rooms.RemoveMember(room, UserId);
+        context.News.MembershipChanged(room, UserId, 0, joined: false);
         Answer(new EventResult.Acked(new AckFrame(EventId) { Room = room, Timings = Timings(context) }));
     }
 }

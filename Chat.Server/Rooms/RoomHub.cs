@@ -8,14 +8,18 @@ namespace Chat.Server.Rooms;
 
 /// <summary>
 /// Who is in which room, and delivery of a room's messages to every connection of every member.
-/// Changed and published to only from the store writer's loop, after commit and in commit order, which is what keeps
-/// each room's pushes in seq order. Presence and typing read the membership from other threads: each room's member
-/// list is an immutable snapshot, replaced (never changed) by the one writer, so readers need no lock.
+/// Changed and published to from the store writer's loop, after commit and in commit order, which is what keeps each
+/// room's pushes in seq order; on a shared store also from the news of other servers (Cluster/NatsNews), so every change
+/// and every push holds one lock, which the writer alone takes uncontended. Presence and typing read the membership
+/// from other threads: each room's member list is an immutable snapshot, replaced (never changed), so readers need no lock.
 /// </summary>
 internal sealed partial class RoomHub(ConnectionRegistry connections)
 {
     private readonly ConcurrentDictionary<string, ImmutableArray<long>> _members = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, ImmutableArray<string>> _roomsOfUser = new();
+
+    // Held across a turn and its push, and across each change of memberships and turns (RoomHub.Turns.cs).
+    private readonly Lock _turns = new();
 
     /// <summary>Loads every membership, as (room, user id); called once, before the writer loop starts.</summary>
     public void Load(IReadOnlyList<(string Room, long UserId)> memberships)
@@ -42,6 +46,7 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
 
     public void AddMember(string room, long userId)
     {
+        using var held = _turns.EnterScope();
         var users = _members.GetValueOrDefault(room, []);
         if (!users.Contains(userId))
         {
@@ -52,6 +57,7 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
 
     public void RemoveMember(string room, long userId)
     {
+        using var held = _turns.EnterScope();
         if (_members.TryGetValue(room, out var users) && users.Contains(userId))
         {
             var remaining = users.Remove(userId);
@@ -83,6 +89,7 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
     /// </summary>
     public OutboundFrame? Publish(in StoredMessage message, ChatConnection? holdBack)
     {
+        using var held = _turns.EnterScope();
         if (!TakeTurn(message) || !_members.TryGetValue(message.Room, out var users))
         {
             return null;

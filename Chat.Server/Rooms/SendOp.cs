@@ -45,6 +45,7 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
         {
             var message = new StoredMessage(room, _write.Seq, Requester.Session.UserName, EventId, body, _write.Ts);
             heldBack = context.Rooms.Publish(message, holdBack: Requester.Connection);
+            context.News.MessageStored(message);
         }
 
         var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;

@@ -38,6 +38,12 @@ internal interface IStore
     /// </summary>
     bool IsShared { get; }
 
+    /// <summary>
+    /// Names the shared store among others (a random id made with its schema), known once <see cref="Migrate"/> has run;
+    /// null for a store of one server. News between the servers sharing it goes under a name made from it.
+    /// </summary>
+    string? ClusterId { get; }
+
     /// <summary>Every room's last seq, read at start with the memberships, from which a shared store's pushes go on.</summary>
     Dictionary<string, long> LoadLastSeqs();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Chat.Protocol;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
 using Chat.Server.Logging;
@@ -24,14 +25,16 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     private readonly ConnectionRegistry _connections;
     private readonly TimeProvider _clock;
     private readonly ChatMetrics _metrics;
+    private readonly IClusterNews _news;
     private readonly ILogger<StoreWriter> _logger;
     private IWriteStatements? _statements;
     private Task _loop = Task.CompletedTask;
 
     public StoreWriter(IStore store, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
-        TimeProvider clock, ChatMetrics metrics, ILogger<StoreWriter> logger)
+        TimeProvider clock, ChatMetrics metrics, IClusterNews news, ILogger<StoreWriter> logger)
     {
         _metrics = metrics;
+        _news = news;
         _store = store;
         _options = options;
         _rooms = rooms;
@@ -111,7 +114,7 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<WriteOp>(_options.WriteBatchSize);
-        var context = new WriteContext(_statements!, _rooms, _connections, _metrics, _options);
+        var context = new WriteContext(_statements!, _rooms, _connections, _metrics, _options, _news);
         while (await _queue.Reader.WaitToReadAsync())
         {
             while (batch.Count < _options.WriteBatchSize && _queue.Reader.TryRead(out var op))

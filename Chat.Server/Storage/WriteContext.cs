@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
 using Chat.Server.Rooms;
@@ -7,7 +8,7 @@ namespace Chat.Server.Storage;
 
 /// <summary>What a <see cref="WriteOp"/> may use: the writer's statements while applying, and the live side after commit.</summary>
 internal sealed class WriteContext(IWriteStatements sql, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
-    ChatOptions options)
+    ChatOptions options, IClusterNews news)
 {
     private readonly List<MessageWrite> _messages = [];
     private readonly List<WriteOp> _messageOps = [];
@@ -20,6 +21,9 @@ internal sealed class WriteContext(IWriteStatements sql, RoomHub rooms, Connecti
     public ConnectionRegistry Connections { get; } = connections;
 
     public ChatMetrics Metrics { get; } = metrics;
+
+    /// <summary>What the other servers sharing the store are told after commit (nothing, on a store of one server).</summary>
+    public IClusterNews News { get; } = news;
 
     public RevalidationMode Revalidate { get; } = options.Revalidate;
 

@@ -43,8 +43,8 @@ public sealed class NodeProcessTests
 
             // ann on the first node and bob on the second send at once; cat on the third only listens.
             var cats = Task.Run(() => sockets[2].PushesAsync(2 * Each));
-            var anns = Task.Run(() => SendAndCollectAsync(sockets[0], "ann", Each, 2 * Each));
-            var bobs = Task.Run(() => SendAndCollectAsync(sockets[1], "bob", Each, 2 * Each));
+            var anns = Task.Run(() => sockets[0].SendAndCollectAsync("ann", Each, 2 * Each));
+            var bobs = Task.Run(() => sockets[1].SendAndCollectAsync("bob", Each, 2 * Each));
             var ann = await anns;
             var bob = await bobs;
             var cat = await cats;
@@ -78,38 +78,5 @@ public sealed class NodeProcessTests
             TestPostgres.DropDatabase(postgres);
             folder.Delete(recursive: true);
         }
-    }
-
-    // Sends count messages without waiting, reading until every ack and `pushes` pushes have arrived.
-    private static async Task<(Dictionary<string, long> Acks, List<MessageFrame> Pushes)> SendAndCollectAsync(TestSocket socket, string prefix, int count, int pushes)
-    {
-        var reading = Task.Run(async () =>
-        {
-            var acks = new Dictionary<string, long>();
-            var received = new List<MessageFrame>();
-            while (acks.Count < count || received.Count < pushes)
-            {
-                switch (await socket.ReceiveAsync())
-                {
-                    case AckFrame { Seq: { } seq } ack:
-                        acks.Add(ack.Id, seq);
-                        break;
-                    case MessageFrame message:
-                        received.Add(message);
-                        break;
-                    case NackFrame nack:
-                        Assert.Fail($"a send was refused: {nack}");
-                        break;
-                }
-            }
-
-            return (acks, received);
-        });
-        for (var i = 0; i < count; i++)
-        {
-            await socket.SendAsync(new SendFrame($"{prefix}-{i}", "general", $"message {i} of {prefix}"));
-        }
-
-        return await reading;
     }
 }

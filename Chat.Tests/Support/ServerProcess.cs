@@ -123,11 +123,60 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public async Task<string> RegisterAndLoginAsync(string user)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress };
-        var credentials = new Credentials(user, "correct horse");
-        (await http.PostAsJsonAsync("/api/register", credentials, ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
-        var login = await (await http.PostAsJsonAsync("/api/login", credentials, ChatJsonContext.Wire.Credentials)).Content
+        (await http.PostAsJsonAsync("/api/register", new Credentials(user, "correct horse"), ChatJsonContext.Wire.Credentials)).EnsureSuccessStatusCode();
+        return await LoginAsync(user);
+    }
+
+    /// <summary>Logs a registered user in (one more session); returns its token.</summary>
+    public async Task<string> LoginAsync(string user)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        var login = await (await http.PostAsJsonAsync("/api/login", new Credentials(user, "correct horse"), ChatJsonContext.Wire.Credentials)).Content
             .ReadFromJsonAsync(ChatJsonContext.Wire.LoginResponse);
         return login!.Token;
+    }
+
+    /// <summary>POSTs to <paramref name="path"/> with a bearer token and no body (logout, logout-all); returns the status.</summary>
+    public async Task<System.Net.HttpStatusCode> PostAsync(string path, string token)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Authorization = new("Bearer", token);
+        return (await http.SendAsync(request)).StatusCode;
+    }
+
+    /// <summary>What <c>/healthz</c> answers now.</summary>
+    public async Task<HealthResponse> HealthAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        return (await (await http.GetAsync("/healthz")).Content.ReadFromJsonAsync(ChatJsonContext.Wire.HealthResponse))!;
+    }
+
+    /// <summary>Waits (at most 30 s) until <c>/healthz</c> answers what <paramref name="wanted"/> accepts; returns that answer.</summary>
+    public async Task<HealthResponse> HealthUntilAsync(Func<HealthResponse, bool> wanted)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var health = await HealthAsync();
+            if (wanted(health) || deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return health;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The sum of every sample of a metric in <c>/metrics</c> (all its tag sets), 0 when there is none.</summary>
+    public async Task<double> MetricAsync(string name, string? tag = null)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        var text = await http.GetStringAsync("/metrics");
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is ' ' or '{'))
+            .Where(line => tag is null || line.Contains(tag, StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>Opens a WebSocket with a bearer token and reads the welcome frame.</summary>

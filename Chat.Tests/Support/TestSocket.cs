@@ -120,6 +120,42 @@ internal sealed class TestSocket : IAsyncDisposable
         return await reading;
     }
 
+    /// <summary>
+    /// Sends <paramref name="count"/> messages to <paramref name="room"/> without waiting, reading until every ack and
+    /// <paramref name="pushes"/> message pushes have arrived: returns event id ─► seq, and the pushes in order.
+    /// </summary>
+    public async Task<(Dictionary<string, long> Acks, List<MessageFrame> Pushes)> SendAndCollectAsync(string prefix, int count, int pushes, string room = "general")
+    {
+        var reading = Task.Run(async () =>
+        {
+            var acks = new Dictionary<string, long>();
+            var received = new List<MessageFrame>();
+            while (acks.Count < count || received.Count < pushes)
+            {
+                switch (await ReceiveAsync())
+                {
+                    case AckFrame { Seq: { } seq } ack:
+                        acks.Add(ack.Id, seq);
+                        break;
+                    case MessageFrame message:
+                        received.Add(message);
+                        break;
+                    case NackFrame nack:
+                        Assert.Fail($"a send was refused: {nack}");
+                        break;
+                }
+            }
+
+            return (acks, received);
+        });
+        for (var i = 0; i < count; i++)
+        {
+            await SendAsync(new SendFrame($"{prefix}-{i}", room, $"message {i} of {prefix}"));
+        }
+
+        return await reading;
+    }
+
     /// <summary>Sends the client's close frame, and goes on reading what the server still sends.</summary>
     public async Task CloseOutputAsync()
     {

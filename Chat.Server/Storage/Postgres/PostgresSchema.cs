@@ -68,6 +68,12 @@ internal static class PostgresSchema
             UNIQUE (sender_id, event_id)
         );
         """,
+        """
+        -- Names this database among others, for news between the servers sharing it: what they publish on NATS goes
+        -- under a subject made from it, so servers of another database on the same NATS never take it for their own.
+        CREATE TABLE cluster_identity (id text NOT NULL);
+        INSERT INTO cluster_identity (id) SELECT replace(gen_random_uuid()::text, '-', '');
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -93,8 +93,16 @@ internal sealed class PostgresStore : IStore, IDisposable
             Durability = SynchronousCommit == "off" ? "NORMAL" : "FULL";
         }
 
-        return PostgresSchema.Migrate(connection);
+        var found = PostgresSchema.Migrate(connection);
+        using (var identity = new NpgsqlCommand("SELECT id FROM cluster_identity", connection))
+        {
+            ClusterId = identity.ExecuteScalar() as string;
+        }
+
+        return found;
     }
+
+    public string? ClusterId { get; private set; }
 
     public IWriteStatements OpenWriter()
     {

@@ -62,6 +62,8 @@ internal sealed class SqliteStore(ChatOptions options) : IStore
 
     public bool IsShared => false;
 
+    public string? ClusterId => null;
+
     public Dictionary<string, long> LoadLastSeqs()
     {
         using var connection = OpenReader();
