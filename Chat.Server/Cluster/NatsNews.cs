@@ -181,19 +181,36 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
 
     private async Task ReceiveAsync()
     {
-        try
+        while (!_stop.IsCancellationRequested)
         {
-            await foreach (var news in _nats.SubscribeAsync<byte[]>(_subjects.All, cancellationToken: _stop.Token))
+            try
             {
-                if (news.Data is { } payload)
+                await foreach (var news in _nats.SubscribeAsync<byte[]>(_subjects.All, cancellationToken: _stop.Token))
                 {
-                    Apply(news.Subject, payload);
+                    if (news.Data is { } payload)
+                    {
+                        Apply(news.Subject, payload);
+                    }
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The subscription ended under it: subscribe again, and read the store meanwhile for what was missed.
+                _logger.NewsSubscriptionFailed(ex);
+                LiveChanged?.Invoke();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
     }
 

@@ -45,6 +45,9 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Warning, "Ignored news on {Subject} that could not be read: {Reason}")]
     public static partial void NewsUnreadable(this ILogger logger, string subject, string reason);
 
+    [LoggerMessage(62, LogLevel.Error, "The subscription to the other servers' news on NATS failed; subscribing again in a second, and reading the store meanwhile")]
+    public static partial void NewsSubscriptionFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
     public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
 
