@@ -1,3 +1,4 @@
+using Chat.Server.Presence;
 using Chat.Server.Storage;
 
 namespace Chat.Server.Cluster;
@@ -18,6 +19,7 @@ internal static class ClusterServices
         return services
             .AddSingleton<NatsNews>()
             .AddSingleton<IClusterNews>(provider => provider.GetRequiredService<NatsNews>())
-            .AddHostedService(provider => provider.GetRequiredService<NatsNews>());
+            .AddHostedService(provider => provider.GetRequiredService<NatsNews>())
+            .AddHostedService<PresenceBeat>();
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Chat.Protocol;
+using Chat.Protocol.Frames;
 using System.Threading.Channels;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
@@ -13,7 +15,8 @@ namespace Chat.Server.Cluster;
 /// News between the servers sharing a PostgreSQL store, over NATS (<see cref="ChatOptions.Nats"/>). After each commit the
 /// writer hands its news here without waiting; one loop publishes it, another applies what the others publish: their
 /// messages are pushed in turn (RoomHub.Turns.cs: one past the next seq is a gap, read from the store), their
-/// memberships are taken on, their ended sessions closed here. NATS carries news only, at most once: the store is the
+/// memberships are taken on, their ended sessions closed here, their typing and read markers pushed, their presence
+/// handed to Presence/PresenceTracker.Cluster.cs. NATS carries news only, at most once: the store is the
 /// truth, so news lost while NATS is down or behind is read from the store (<see cref="StorePoller"/>), and no
 /// connection here ever waits for NATS or is closed because of it.
 /// </summary>
@@ -29,6 +32,7 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
     private NewsSubjects _subjects = null!;
     private readonly RoomHub _rooms;
     private readonly ConnectionRegistry _connections;
+    private readonly ReadMarkerPushes _readMarkers;
     private readonly ChatMetrics _metrics;
     private readonly ILogger _logger;
     private readonly string _url;
@@ -45,9 +49,10 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
     private volatile bool _live;
     private double _roundTrip = double.NaN;
 
-    public NatsNews(ChatOptions options, IStore store, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
-        ILoggerFactory loggers)
+    public NatsNews(ChatOptions options, IStore store, RoomHub rooms, ConnectionRegistry connections,
+        ReadMarkerPushes readMarkers, ChatMetrics metrics, ILoggerFactory loggers)
     {
+        _readMarkers = readMarkers;
         _url = options.Nats!;
         _pollInterval = options.StorePollInterval;
         _store = store;
@@ -90,6 +95,8 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
 
     public event Action? LiveChanged;
 
+    public event Action<PresenceNews>? PresenceHeard;
+
     public void MessageStored(in StoredMessage message) =>
         Post(_subjects.Message, "message", JsonSerializer.SerializeToUtf8Bytes(message, NewsJson.Default.StoredMessage));
 
@@ -103,6 +110,15 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
             Post(_subjects.Sessions, "sessions", JsonSerializer.SerializeToUtf8Bytes(new SessionsNews([.. sessionIds], reason), NewsJson.Default.SessionsNews));
         }
     }
+
+    public void ReadMarkerMoved(long userId, string room, long seq) =>
+        Post(_subjects.ReadMarker, "readMarker", JsonSerializer.SerializeToUtf8Bytes(new ReadMarkerNews(userId, room, seq), NewsJson.Default.ReadMarkerNews));
+
+    public void Typing(string room, long userId, string userName) =>
+        Post(_subjects.Typing, "typing", JsonSerializer.SerializeToUtf8Bytes(new TypingNews(room, userId, userName), NewsJson.Default.TypingNews));
+
+    public void Presence(PresenceNews news) =>
+        Post(_subjects.Presence, "presence", JsonSerializer.SerializeToUtf8Bytes(news, NewsJson.Default.PresenceNews));
 
     // After the store writer started (ChatLifecycle), which made or read the store's cluster id; nothing is posted
     // before, since nothing is live before it connects.
@@ -236,6 +252,21 @@ internal sealed class NatsNews : IClusterNews, IHostedService, IAsyncDisposable
                 }
 
                 _metrics.NewsReceived("sessions");
+            }
+            else if (subject == _subjects.ReadMarker && JsonSerializer.Deserialize(payload, NewsJson.Default.ReadMarkerNews) is { } marker)
+            {
+                _readMarkers.Push(marker.UserId, marker.Room, marker.Seq, except: null);
+                _metrics.NewsReceived("readMarker");
+            }
+            else if (subject == _subjects.Typing && JsonSerializer.Deserialize(payload, NewsJson.Default.TypingNews) is { } typing)
+            {
+                _rooms.PublishEphemeral(typing.Room, FrameCodec.Write(new UserTypingFrame(typing.Room, typing.UserName)), "typing", typing.UserId);
+                _metrics.NewsReceived("typing");
+            }
+            else if (subject == _subjects.Presence && JsonSerializer.Deserialize(payload, NewsJson.Default.PresenceNews) is { } presence)
+            {
+                PresenceHeard?.Invoke(presence);
+                _metrics.NewsReceived("presence");
             }
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException)

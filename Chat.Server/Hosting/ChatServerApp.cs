@@ -84,6 +84,7 @@ public static class ChatServerApp
             .AddChatStore(options)
             .AddSingleton<StoreWriter>()
             .AddSingleton<RoomHub>()
+            .AddSingleton<ReadMarkerPushes>()
             .AddSingleton<PresenceTracker>()
             .AddSingleton<TypingRelay>()
             .AddSingleton<MemberRooms>()

@@ -48,6 +48,9 @@ internal static partial class Log
     [LoggerMessage(62, LogLevel.Error, "The subscription to the other servers' news on NATS failed; subscribing again in a second, and reading the store meanwhile")]
     public static partial void NewsSubscriptionFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(63, LogLevel.Warning, "Server {Node} has not been heard for {SilentMs} ms: its {Users} online users are shown offline unless online elsewhere")]
+    public static partial void ServerSilent(this ILogger logger, string node, long silentMs, int users);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} of {User} closed as a slow consumer: {Capacity} frames queued")]
     public static partial void SlowConsumer(this ILogger logger, string connectionId, string user, int capacity);
 

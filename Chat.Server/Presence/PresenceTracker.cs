@@ -1,5 +1,6 @@
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Events;
 using Chat.Server.Rooms;
@@ -8,31 +9,41 @@ using Chat.Server.Storage;
 namespace Chat.Server.Presence;
 
 /// <summary>
-/// Who is online: a user with at least one open connection. All connections of one user count as one, so the
-/// rooms it is in hear "online" when its first connection opens and "offline" when its last one closes. Nothing
-/// here is stored; a restart starts with everyone offline, which is true.
+/// Who is online: a user with at least one open connection, here or on another server sharing the store
+/// (PresenceTracker.Cluster.cs). All connections of one user count as one, so the rooms it is in hear "online" when
+/// its first connection opens and "offline" when its last one closes. Nothing here is stored; a restart starts with
+/// everyone offline, which is true.
 /// </summary>
-internal sealed class PresenceTracker(RoomHub rooms)
+internal sealed partial class PresenceTracker
 {
+    private readonly RoomHub _rooms;
+    private readonly IClusterNews _news;
+
+    // One lock over this server's connections and what it heard of the others': a user's online and offline pushes
+    // are made under it, so they can never overtake each other.
     private readonly Lock _lock = new();
     private readonly Dictionary<long, (int Connections, string Name)> _online = [];
 
-    /// <summary>Counts a connection that just opened; announces the user when it is the first.</summary>
+    /// <summary>Counts a connection that just opened; announces the user when it is the first anywhere.</summary>
     public void Opened(Session session)
     {
-        // Announced under the lock, so that a user's online and offline pushes can never overtake each other.
         lock (_lock)
         {
             var count = _online.TryGetValue(session.UserId, out var entry) ? entry.Connections : 0;
             _online[session.UserId] = (count + 1, session.UserName);
             if (count == 0)
             {
-                Announce(session, online: true);
+                if (!_elsewhere.ContainsKey(session.UserId))
+                {
+                    Announce(session.UserId, session.UserName, online: true);
+                }
+
+                TellChange(session.UserId, session.UserName, online: true);
             }
         }
     }
 
-    /// <summary>Counts a connection that ended; announces the user offline when it was the last.</summary>
+    /// <summary>Counts a connection that ended; announces the user offline when it was the last anywhere.</summary>
     public void Closed(Session session)
     {
         lock (_lock)
@@ -49,7 +60,12 @@ internal sealed class PresenceTracker(RoomHub rooms)
             }
 
             _online.Remove(session.UserId);
-            Announce(session, online: false);
+            if (!_elsewhere.ContainsKey(session.UserId))
+            {
+                Announce(session.UserId, session.UserName, online: false);
+            }
+
+            TellChange(session.UserId, session.UserName, online: false);
         }
     }
 
@@ -61,26 +77,37 @@ internal sealed class PresenceTracker(RoomHub rooms)
             return badRoom;
         }
 
-        if (!rooms.IsMember(room, session.UserId))
+        if (!_rooms.IsMember(room, session.UserId))
         {
             return new EventResult.Refused(ErrorCodes.Forbidden, $"join room '{room}' to see who is in it");
         }
 
-        List<string> online;
+        var online = new List<string>();
         lock (_lock)
         {
-            online = [.. rooms.MembersOf(room).Where(_online.ContainsKey).Select(id => _online[id].Name)];
+            foreach (var id in _rooms.MembersOf(room))
+            {
+                if (_online.TryGetValue(id, out var here))
+                {
+                    online.Add(here.Name);
+                }
+                else if (_elsewhere.TryGetValue(id, out var there))
+                {
+                    online.Add(there.Name);
+                }
+            }
         }
 
         online.Sort(StringComparer.Ordinal);
         return new EventResult.Acked(new AckFrame(eventId) { Room = room, Online = online });
     }
 
-    private void Announce(Session session, bool online)
+    // To this server's connections of the rooms the user is in, except the user's own.
+    private void Announce(long userId, string name, bool online)
     {
-        foreach (var room in rooms.RoomsOf(session.UserId))
+        foreach (var room in _rooms.RoomsOf(userId))
         {
-            rooms.PublishEphemeral(room, FrameCodec.Write(new PresenceFrame(room, session.UserName, online)), "presence", session.UserId);
+            _rooms.PublishEphemeral(room, FrameCodec.Write(new PresenceFrame(room, name, online)), "presence", userId);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Chat.Protocol;
 using Chat.Protocol.Frames;
+using Chat.Server.Cluster;
 using Chat.Server.Events;
 using Chat.Server.Rooms;
 using Chat.Server.Storage;
@@ -9,9 +10,10 @@ namespace Chat.Server.Presence;
 
 /// <summary>
 /// Relays <c>typing</c> to the room's other members, at most once per <see cref="ChatOptions.TypingInterval"/> per
-/// user and room. Never stored, never touches the database.
+/// user and room, on this server and the others sharing its store. Never stored, never touches the database.
+/// The interval is kept per server: a user typing through two servers at once may be relayed once by each.
 /// </summary>
-internal sealed class TypingRelay(ChatOptions options, RoomHub rooms, TimeProvider clock)
+internal sealed class TypingRelay(ChatOptions options, RoomHub rooms, IClusterNews news, TimeProvider clock)
 {
     // Past this many remembered (user, room) pairs, the ones older than the interval are forgotten.
     private const int PruneAbove = 10_000;
@@ -43,6 +45,7 @@ internal sealed class TypingRelay(ChatOptions options, RoomHub rooms, TimeProvid
 
         _lastRelayed[key] = now;
         rooms.PublishEphemeral(room, FrameCodec.Write(new UserTypingFrame(room, session.UserName)), "typing", session.UserId);
+        news.Typing(room, session.UserId, session.UserName);
         if (_lastRelayed.Count > PruneAbove)
         {
             foreach (var (old, at) in _lastRelayed)

@@ -7,7 +7,8 @@ namespace Chat.Server.Rooms;
 
 /// <summary>
 /// Stores "read up to seq" for the user in a room. The marker only moves forward, and never past the room's last
-/// message; when it moved, the user's other connections are told, so unread counts agree across devices.
+/// message; when it moved, the user's other connections are told, on this server and the others sharing its store, so unread
+/// counts agree across devices.
 /// </summary>
 internal sealed class ReadOp(IWriteRequester requester, string eventId, string room, long seq) : ClientWriteOp(requester, eventId)
 {
@@ -37,14 +38,8 @@ internal sealed class ReadOp(IWriteRequester requester, string eventId, string r
         if (stored > _before)
         {
             // After the ack, and from the writer loop in commit order: every connection sees the marker only grow.
-            var frame = FrameCodec.Write(new ReadMarkerFrame(room, stored));
-            foreach (var connection in context.Connections.OfUser(UserId))
-            {
-                if (!ReferenceEquals(connection, Requester.Connection))
-                {
-                    connection.TrySend(frame, "readMarker");
-                }
-            }
+            context.ReadMarkers.Push(UserId, room, stored, except: Requester.Connection);
+            context.News.ReadMarkerMoved(UserId, room, stored);
         }
     }
 }

@@ -26,13 +26,15 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ChatMetrics _metrics;
     private readonly IClusterNews _news;
+    private readonly ReadMarkerPushes _readMarkers;
     private readonly ILogger<StoreWriter> _logger;
     private IWriteStatements? _statements;
     private Task _loop = Task.CompletedTask;
 
     public StoreWriter(IStore store, ChatOptions options, RoomHub rooms, ConnectionRegistry connections,
-        TimeProvider clock, ChatMetrics metrics, IClusterNews news, ILogger<StoreWriter> logger)
+        TimeProvider clock, ChatMetrics metrics, IClusterNews news, ReadMarkerPushes readMarkers, ILogger<StoreWriter> logger)
     {
+        _readMarkers = readMarkers;
         _metrics = metrics;
         _news = news;
         _store = store;
@@ -114,7 +116,7 @@ internal sealed partial class StoreWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<WriteOp>(_options.WriteBatchSize);
-        var context = new WriteContext(_statements!, _rooms, _connections, _metrics, _options, _news);
+        var context = new WriteContext(_statements!, _rooms, _connections, _metrics, _options, _news, _readMarkers);
         while (await _queue.Reader.WaitToReadAsync())
         {
             while (batch.Count < _options.WriteBatchSize && _queue.Reader.TryRead(out var op))

@@ -8,7 +8,7 @@ namespace Chat.Server.Storage;
 
 /// <summary>What a <see cref="WriteOp"/> may use: the writer's statements while applying, and the live side after commit.</summary>
 internal sealed class WriteContext(IWriteStatements sql, RoomHub rooms, ConnectionRegistry connections, ChatMetrics metrics,
-    ChatOptions options, IClusterNews news)
+    ChatOptions options, IClusterNews news, ReadMarkerPushes readMarkers)
 {
     private readonly List<MessageWrite> _messages = [];
     private readonly List<WriteOp> _messageOps = [];
@@ -24,6 +24,8 @@ internal sealed class WriteContext(IWriteStatements sql, RoomHub rooms, Connecti
 
     /// <summary>What the other servers sharing the store are told after commit (nothing, on a store of one server).</summary>
     public IClusterNews News { get; } = news;
+
+    public ReadMarkerPushes ReadMarkers { get; } = readMarkers;
 
     public RevalidationMode Revalidate { get; } = options.Revalidate;
 

@@ -91,6 +91,38 @@ internal sealed class TestSocket : IAsyncDisposable
         return pushes;
     }
 
+    /// <summary>
+    /// The first frame of type <typeparamref name="T"/> that <paramref name="wanted"/> accepts, skipping every other one;
+    /// fails the test if none comes within <paramref name="within"/> (by default the usual patience per frame).
+    /// </summary>
+    public async Task<T> FirstAsync<T>(Func<T, bool> wanted, TimeSpan? within = null) where T : ServerFrame
+    {
+        var deadline = DateTime.UtcNow + (within ?? Patience);
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            string? text;
+            try
+            {
+                text = left > TimeSpan.Zero ? await ReceiveTextAsync(left) : null;
+            }
+            catch (OperationCanceledException)
+            {
+                text = null;
+            }
+
+            if (text is null || DateTime.UtcNow > deadline)
+            {
+                throw new AssertionException($"no {typeof(T).Name} as wanted within {(within ?? Patience).TotalSeconds} s");
+            }
+
+            if (FrameCodec.ReadServerFrame(Encoding.UTF8.GetBytes(text)) is T frame && wanted(frame))
+            {
+                return frame;
+            }
+        }
+    }
+
     /// <summary>Sends <paramref name="count"/> messages to <paramref name="room"/> without waiting, then reads until each is acked; returns event id ─► seq.</summary>
     public async Task<Dictionary<string, long>> SendPipelinedAsync(string prefix, int count, string room = "general")
     {
