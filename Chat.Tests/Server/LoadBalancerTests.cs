@@ -60,6 +60,29 @@ public sealed class LoadBalancerTests
         await annSocket.DisposeAsync();
     }
 
+    [Test]
+    public async Task Per_address_limits_behind_nginx_count_the_clients_address_not_nginxs()
+    {
+        // Limits counted in memory are per server: through nginx's three, at most 3 × 4 requests from one address pass.
+        const int PerServer = 4;
+        await using var cluster = await NodeCluster.StartAsync(TestNats.Require(), "--Chat:TrustedProxies:0=127.0.0.1", "--Chat:MaxConnectionsPerIp=0",
+            $"--Chat:AuthRequestsPerMinutePerIp={PerServer}");
+        using var nginx = NginxProcess.Start(cluster.Nodes.Select(n => n.BaseAddress));
+        using var flooder = Loopback.HttpFrom("127.0.0.2", nginx.BaseAddress);
+        using var neighbour = Loopback.HttpFrom("127.0.0.3", nginx.BaseAddress);
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 3 * PerServer + 1 && !answers.Contains(HttpStatusCode.TooManyRequests); i++)
+        {
+            answers.Add((await flooder.LoginAsync("nobody", "wrong password")).StatusCode);
+        }
+
+        answers.Should().Contain(HttpStatusCode.TooManyRequests, "127.0.0.2 ran out of its budget on some server");
+        answers.Count(a => a == HttpStatusCode.Unauthorized).Should().BeGreaterThanOrEqualTo(PerServer);
+        (await neighbour.LoginAsync("nobody", "wrong password")).StatusCode.Should().Be(HttpStatusCode.Unauthorized,
+            "127.0.0.3 has a budget of its own: the servers see the address nginx forwards, not nginx's");
+    }
+
     private static async Task<string> RegisterAndLoginAsync(HttpClient http, string user)
     {
         var credentials = new Credentials(user, "correct horse");
