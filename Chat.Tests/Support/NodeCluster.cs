@@ -7,9 +7,14 @@ namespace Chat.Tests.Support;
 internal sealed class NodeCluster : IAsyncDisposable
 {
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("chat-cluster-");
-    private readonly string _postgres = TestPostgres.CreateDatabase();
+    private readonly string _postgres;
+    private readonly bool _ownDatabase;
 
-    private NodeCluster() => Db = new StoreWitness(StoreKind.Postgres, _postgres);
+    private NodeCluster(string? postgres)
+    {
+        (_postgres, _ownDatabase) = postgres is null ? (TestPostgres.CreateDatabase(), true) : (postgres, false);
+        Db = new StoreWitness(StoreKind.Postgres, _postgres);
+    }
 
     public List<ServerProcess> Nodes { get; } = [];
 
@@ -18,9 +23,12 @@ internal sealed class NodeCluster : IAsyncDisposable
 
     public static async Task<NodeCluster> StartAsync(string? nats, params string[] settings) => await StartAsync(3, nats, settings);
 
-    public static async Task<NodeCluster> StartAsync(int count, string? nats, params string[] settings)
+    public static Task<NodeCluster> StartAsync(int count, string? nats, params string[] settings) => StartOnAsync(null, count, nats, settings);
+
+    /// <summary>Nodes on the given database (left as it is when disposed), or on a fresh one of the shared server when null.</summary>
+    public static async Task<NodeCluster> StartOnAsync(string? postgres, int count, string? nats, params string[] settings)
     {
-        var cluster = new NodeCluster();
+        var cluster = new NodeCluster(postgres);
         try
         {
             for (var i = 0; i < count; i++)
@@ -78,7 +86,11 @@ internal sealed class NodeCluster : IAsyncDisposable
             await node.DisposeAsync();
         }
 
-        TestPostgres.DropDatabase(_postgres);
+        if (_ownDatabase)
+        {
+            TestPostgres.DropDatabase(_postgres);
+        }
+
         _folder.Delete(recursive: true);
     }
 }
