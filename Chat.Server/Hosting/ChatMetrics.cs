@@ -55,9 +55,12 @@ internal sealed class ChatMetrics
     private readonly Histogram<double> _commitSeconds;
     private readonly Meter _meter;
 
-    public ChatMetrics(IMeterFactory meters)
+    public ChatMetrics(IMeterFactory meters, NodeIdentity node)
     {
         _meter = meters.Create(MeterName);
+        // Always 1: the server's name as a label, to tell apart the series of several servers behind one scrape name.
+        _meter.CreateObservableGauge("chat.node", () => new Measurement<int>(1, new KeyValuePair<string, object?>("node", node.Name)), "{server}",
+            "1, labelled with this server's node id (Chat:NodeId)");
         _connections = _meter.CreateUpDownCounter<long>("chat.connections", "{connection}", "Open WebSocket connections");
         _meter.CreateObservableCounter("chat.frames.received", _framesIn.Observe, "{frame}", "WebSocket frames received, by type ('invalid' when unreadable)");
         _meter.CreateObservableCounter("chat.frames.sent", _framesOut.Observe, "{frame}", "WebSocket frames queued for sending, by type");

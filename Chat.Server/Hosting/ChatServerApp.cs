@@ -58,14 +58,15 @@ public static class ChatServerApp
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
             listeners.Bind(kestrel, urls, options.Http2Urls);
         });
+        var node = new NodeIdentity(options);
         builder.Services.AddSerilog((_, log) =>
         {
-            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext()
+            log.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext().Enrich.With(new NodeIdEnricher(node))
                 // Kestrel warns that it binds its own endpoints instead of Urls; here those endpoints are the Urls.
                 .Filter.ByExcluding(e => e.MessageTemplate.Text.StartsWith("Overriding address(es)", StringComparison.Ordinal));
             if (logTo is null)
             {
-                log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+                log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {NodeId} {SourceContext}: {Message:lj}{NewLine}{Exception}");
             }
             else
             {
@@ -75,6 +76,7 @@ public static class ChatServerApp
 
         builder.Services
             .AddSingleton(options)
+            .AddSingleton(node)
             .AddSingleton(listeners)
             .AddSingleton(TimeProvider.System)
             .AddSingleton<ChatMetrics>()
@@ -108,6 +110,7 @@ public static class ChatServerApp
         builder.Services.AddAuthRateLimits(options);
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() => node.Bound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()));
         // First: everything after it, the per-IP limits above all, sees the client's address.
         app.UseTrustedProxies(options);
         app.UseExceptionHandler(error => error.Run(context =>

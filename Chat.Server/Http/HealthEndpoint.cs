@@ -2,6 +2,7 @@ using Chat.Protocol;
 using Chat.Protocol.Http;
 using Chat.Server.Cluster;
 using Chat.Server.Connections;
+using Chat.Server.Hosting;
 using Chat.Server.Storage;
 
 namespace Chat.Server.Http;
@@ -16,7 +17,7 @@ internal static class HealthEndpoint
     public static void MapHealth(this IEndpointRouteBuilder app) => app.MapGet("/healthz", Health);
 
     private static IResult Health(HttpContext http, IStoreReader reader, IStore store, StoreWriter writer, ConnectionRegistry connections,
-        IClusterNews news, ChatOptions options)
+        IClusterNews news, NodeIdentity node)
     {
         var unavailable = connections.IsClosed ? "shutting_down"
             : writer.Failure is not null ? "writes_failing"
@@ -29,7 +30,7 @@ internal static class HealthEndpoint
         var answer = new HealthResponse(unavailable is not null ? "unavailable" : degraded is not null ? "degraded" : "ok")
         {
             Reason = unavailable ?? degraded,
-            Node = options.NodeId ?? $"{Environment.MachineName}:{http.Connection.LocalPort}",
+            Node = node.Name,
             Store = store.IsShared ? "postgresql" : "sqlite",
             News = news.Mode,
             Nats = nats,

@@ -60,6 +60,11 @@ public sealed class ClusterNewsTests
 
         (await nodes[1].MetricAsync("chat_server_chat_cluster_news_received", "kind=\"message\"")).Should().BeGreaterThanOrEqualTo(2);
         (await nodes[0].MetricAsync("chat_server_chat_cluster_news_published", "kind=\"membership\"")).Should().BeGreaterThanOrEqualTo(3);
+
+        // Each node says who it is: in /healthz, in its metrics and in every log line.
+        (await nodes[1].HealthAsync()).Node.Should().Be("node1");
+        (await nodes[1].MetricAsync("chat_server_chat_node", "node=\"node1\"")).Should().Be(1);
+        nodes[1].Output.Should().Contain("] node1 Chat.Server");
         await DisposeAllAsync(sockets);
     }
 
