@@ -6,7 +6,7 @@ using Chat.Bench.Measure;
 using Chat.Bench.Net;
 using Chat.Bench.Output;
 using Chat.Bench.Senders;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Bench.Scenarios;
 

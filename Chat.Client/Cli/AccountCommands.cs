@@ -1,5 +1,5 @@
 using Chat.Client.Config;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Client.Cli;
 

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using Chat.Client.Config;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Client.Cli;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Chat.Client.Config;
 using Chat.Protocol;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 using Chat.Protocol.Frames;
 
 namespace Chat.Client.Cli;

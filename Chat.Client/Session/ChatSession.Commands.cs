@@ -1,5 +1,5 @@
 using System.Globalization;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Client.Session;
 

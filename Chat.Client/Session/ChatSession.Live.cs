@@ -1,4 +1,4 @@
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Client.Session;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 
 namespace Chat.Client.Session;
 

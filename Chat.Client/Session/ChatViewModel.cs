@@ -1,5 +1,5 @@
 using System.Globalization;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 using Chat.Protocol.Frames;
 
 namespace Chat.Client.Session;

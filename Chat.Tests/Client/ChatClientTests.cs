@@ -1,6 +1,6 @@
 using System.Net;
 using Chat.Protocol;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 using Chat.Tests.Support;
 
 namespace Chat.Tests.Client;

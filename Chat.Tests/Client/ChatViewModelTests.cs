@@ -1,5 +1,5 @@
 using Chat.Client.Session;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 using Chat.Protocol.Frames;
 
 namespace Chat.Tests.Client;

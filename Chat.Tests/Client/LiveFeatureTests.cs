@@ -1,5 +1,5 @@
 using Chat.Protocol;
-using Chat.Protocol.Client;
+using Chat.Sdk;
 using Chat.Protocol.Frames;
 using Chat.Tests.Support;
 

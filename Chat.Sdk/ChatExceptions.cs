@@ -1,4 +1,4 @@
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 /// <summary>The server answered an event with a <c>nack</c>: the event had no effect.</summary>
 public class ChatException(string code, string message, bool retryable, string? eventId) : Exception(message)

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 /// <summary>
 /// A client of the chat protocol over one WebSocket, for applications, bots and load generators.

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 public sealed partial class ChatClient
 {

@@ -1,6 +1,6 @@
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 /// <summary>
 /// An event sent (or waiting to be sent) and not yet answered. It survives reconnects: after one, it is sent again

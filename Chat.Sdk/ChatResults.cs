@@ -1,6 +1,6 @@
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 /// <summary>A stored message: its room, per-room <paramref name="Seq"/>, and server time of storage.</summary>
 public readonly record struct SendResult(string EventId, string Room, long Seq, DateTimeOffset Timestamp, bool Duplicate);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 public sealed partial class ChatClient
 {

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Chat.Protocol.Http;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 public sealed partial class ChatClient
 {

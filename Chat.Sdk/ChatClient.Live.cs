@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Chat.Protocol.Frames;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 public sealed partial class ChatClient
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 public sealed partial class ChatClient
 {

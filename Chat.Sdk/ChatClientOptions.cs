@@ -1,4 +1,4 @@
-namespace Chat.Protocol.Client;
+namespace Chat.Sdk;
 
 /// <summary>Settings of a <see cref="ChatClient"/>. Every property states its default.</summary>
 public sealed record ChatClientOptions
