@@ -16,8 +16,11 @@ namespace Chat.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessions, IStoreReader reader,
     ConnectionRegistry registry, FrameHandler handler, TimeProvider clock, ChatMetrics metrics, PresenceTracker presence,
-    OriginPolicy origins, IStore store, Heartbeat heartbeat, ILogger<ChatConnection> logger)
+    OriginPolicy origins, IStore store, StoreWriter writer, Heartbeat heartbeat, ILogger<ChatConnection> logger)
 {
+    // How long a handshake waits for its memberships on a shared store before going on without (the catch-up adds them).
+    private static readonly TimeSpan MembershipPatience = TimeSpan.FromSeconds(10);
+
     public async Task HandleAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -66,6 +69,7 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             ?? throw new InvalidOperationException("the WebSocket was accepted without WatchedUpgrades in the pipeline");
         await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger, stream);
         using var beat = heartbeat.Track(connection, stream);
+        await ReadMembershipsAsync(session);
         connection.SendWelcome(store.Durability);
         registry.Register(connection);
         presence.Opened(session);
@@ -92,6 +96,31 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             presence.Closed(session);
             metrics.ConnectionClosed();
             logger.ConnectionClosed(connection.Id, session.UserName);
+        }
+    }
+
+    // On a shared store, rooms joined through another server are known here before the welcome (Cluster/MembershipsOnConnectOp).
+    // A store that fails, or a writer far behind, lets the socket open anyway: the next catch-up adds them.
+    private async Task ReadMembershipsAsync(Session session)
+    {
+        if (!store.IsShared)
+        {
+            return;
+        }
+
+        var op = new Cluster.MembershipsOnConnectOp(session.UserId);
+        if (!writer.TryEnqueue(op))
+        {
+            return;
+        }
+
+        try
+        {
+            await op.Done.WaitAsync(MembershipPatience);
+        }
+        catch (Exception ex) when (ex is TimeoutException or WriteFailedException)
+        {
+            // Not read now; read by the catch-up.
         }
     }
 

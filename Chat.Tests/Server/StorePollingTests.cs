@@ -96,6 +96,29 @@ public sealed class StorePollingTests
     }
 
     [Test]
+    public async Task A_socket_opened_on_a_server_that_has_not_heard_of_its_users_join_elsewhere_gets_that_servers_next_messages()
+    {
+        await using var one = await TestServer.StartAsync(StoreKind.Postgres, "StorePollInterval=00:00:05");
+        await using var two = await TestServer.StartBesideAsync(one, "StorePollInterval=00:00:05");
+        await using var ann = await two.ConnectAsync((await two.RegisterAndLoginAsync("ann")).Token);
+        await ann.AckAsync(new JoinFrame("j", "general"));
+        // Bob joins over HTTP through server one; server two reads the store only every 5 s, and nothing else tells it.
+        var bob = await one.RegisterAndLoginAsync("bob");
+        using (var join = new HttpRequestMessage(HttpMethod.Put, "/api/rooms/general/members/me"))
+        {
+            join.Headers.Authorization = new("Bearer", bob.Token);
+            (await one.Http.SendAsync(join)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // His socket opens on server two, and the next message is stored there, long before its next read of the store.
+        await using var bobSocket = await two.ConnectAsync(bob.Token);
+        var sent = await ann.AckAsync(new SendFrame("m1", "general", "hello bob"));
+        var pushed = await bobSocket.FirstAsync<MessageFrame>(m => m.Room == "general", TimeSpan.FromSeconds(3));
+
+        pushed.Seq.Should().Be(sent.Seq, "a message stored after the welcome reaches the socket, whichever server heard of the join first");
+    }
+
+    [Test]
     public async Task A_logout_through_one_server_closes_the_sessions_socket_on_another_with_no_write_on_it()
     {
         await using var one = await TestServer.StartAsync(StoreKind.Postgres);
