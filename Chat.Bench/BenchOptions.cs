@@ -75,6 +75,13 @@ internal sealed record BenchOptions
     /// </summary>
     public int? Agents { get; init; }
 
+    // cluster
+    /// <summary>cluster: the nodes on PostgreSQL and NATS measured against one server. Default 3.</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>cluster: messages a second each node's sender sends in the delivery runs. Default 100.</summary>
+    public double DeliveryRate { get; init; } = 100;
+
     // login-flood
     /// <summary>Wrong-password logins in flight at once. Default 8.</summary>
     public int Attackers { get; init; } = 8;

@@ -13,6 +13,7 @@ namespace Chat.Bench;
 internal sealed class Harness : IAsyncDisposable
 {
     private readonly List<Target> _targets = [];
+    private readonly List<BenchCluster> _clusters = [];
     private BenchPostgres? _postgres;
     private bool _built;
     private int _runs;
@@ -79,13 +80,7 @@ internal sealed class Harness : IAsyncDisposable
             return remote;
         }
 
-        if (!_built && ServerBuild.IsStale(RepositoryRoot))
-        {
-            Status("building the Release server");
-            await ServerBuild.BuildAsync(RepositoryRoot, cancellationToken);
-        }
-
-        _built = true;
+        await BuildAsync(cancellationToken);
         var settings = Options.ServerSettingsMap();
         foreach (var (key, value) in variant)
         {
@@ -95,20 +90,72 @@ internal sealed class Harness : IAsyncDisposable
         Func<double>? storeCpu = null;
         if (settings.Remove(StoreKinds.Setting, out var store) && store == StoreKinds.Postgres)
         {
-            if (_postgres is null)
-            {
-                Status("starting PostgreSQL");
-                _postgres = await BenchPostgres.StartAsync(RepositoryRoot, cancellationToken);
-            }
-
-            settings["Chat:Postgres"] = await _postgres.CreateDatabaseAsync(cancellationToken);
-            storeCpu = _postgres.CpuSeconds;
+            var postgres = await PostgresAsync(cancellationToken);
+            settings["Chat:Postgres"] = await postgres.CreateDatabaseAsync(cancellationToken);
+            storeCpu = postgres.CpuSeconds;
         }
 
         Status($"starting server ({name})");
         var target = await Target.StartAsync(name, RepositoryRoot, settings, Options.ClientAddress, defaultAuth, storeCpu, cancellationToken);
         _targets.Add(target);
         return target;
+    }
+
+    /// <summary>
+    /// <paramref name="nodes"/> servers on one fresh PostgreSQL database and one nats-server, each with the command
+    /// line's settings and a node id of its own (node1, node2, ...), trusting the loopback proxy (nginx) in front of them.
+    /// Started one after another, so that the first creates the schema the others find.
+    /// </summary>
+    public async Task<BenchCluster> ClusterAsync(int nodes, CancellationToken cancellationToken)
+    {
+        if (Remote)
+        {
+            throw new InvalidOperationException("the cluster scenario starts its own nodes; it cannot measure a server reached with --url");
+        }
+
+        await BuildAsync(cancellationToken);
+        var postgres = await PostgresAsync(cancellationToken);
+        var database = await postgres.CreateDatabaseAsync(cancellationToken);
+        Status("starting nats-server");
+        var nats = await BenchNats.StartAsync(cancellationToken);
+        var started = new List<Target>();
+        var cluster = new BenchCluster(nats, started, RepositoryRoot);
+        _clusters.Add(cluster);
+        for (var i = 1; i <= nodes; i++)
+        {
+            var settings = Options.ServerSettingsMap();
+            settings.Remove(StoreKinds.Setting);
+            settings["Chat:Postgres"] = database;
+            settings["Chat:Nats"] = nats.Url;
+            settings["Chat:NodeId"] = Invariant($"node{i}");
+            settings["Chat:TrustedProxies:0"] = "127.0.0.1";
+            Status(Invariant($"starting node {i} of {nodes}"));
+            started.Add(await Target.StartAsync(Invariant($"node{i}"), RepositoryRoot, settings, Options.ClientAddress, defaultAuth: false, postgres.CpuSeconds, cancellationToken));
+        }
+
+        return cluster;
+    }
+
+    private async Task BuildAsync(CancellationToken cancellationToken)
+    {
+        if (!_built && ServerBuild.IsStale(RepositoryRoot))
+        {
+            Status("building the Release server");
+            await ServerBuild.BuildAsync(RepositoryRoot, cancellationToken);
+        }
+
+        _built = true;
+    }
+
+    private async Task<BenchPostgres> PostgresAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is null)
+        {
+            Status("starting PostgreSQL");
+            _postgres = await BenchPostgres.StartAsync(RepositoryRoot, cancellationToken);
+        }
+
+        return _postgres;
     }
 
     public async Task StopAsync(Target target)
@@ -196,6 +243,12 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         _targets.Clear();
+        foreach (var cluster in _clusters)
+        {
+            await cluster.DisposeAsync();
+        }
+
+        _clusters.Clear();
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();

@@ -34,11 +34,13 @@ var attackerAddresses = new Option<int?>("--attacker-addresses") { Description =
 var agents = new Option<int?>("--agents") { Description = $"idle, fanout: hold the clients in N child processes, each bound to its own loopback address (127.0.0.2, ...) and holding at most {Chat.Bench.Agents.ClientGroups.MaxPerAgent:N0}; 0 = this process (default: 0, or as many as needed past that)", Recursive = true };
 var steps = new Option<string?>("--steps") { Description = "idle: connection counts to step through, ascending, e.g. 1000,5000,10000,19000 (default four equal steps to --idle)", Recursive = true };
 var idleUsers = new Option<int?>("--idle-users") { Description = "idle: users the connections belong to, in turn (default 1)", Recursive = true };
+var nodes = new Option<int?>("--nodes") { Description = "cluster: nodes on PostgreSQL and NATS, against one server (default 3)", Recursive = true };
+var deliveryRate = new Option<double?>("--delivery-rate") { Description = "cluster: messages per second from each node's sender in the delivery runs (default 100)", Recursive = true };
 var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults: mean connection lifetime before a cut, ms (default 300)", Recursive = true };
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, store, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers,
+    url, http2Url, set, store, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers, nodes, deliveryRate,
 };
 
 BenchOptions Read(ParseResult p)
@@ -75,6 +77,9 @@ BenchOptions Read(ParseResult p)
         FaultSends = p.GetValue(faultSends) ?? (isQuick ? 100 : defaults.FaultSends),
         FaultSeconds = p.GetValue(faultSeconds) ?? (isQuick ? 2 : defaults.FaultSeconds),
         FaultMeanLifetimeMs = p.GetValue(faultLifetime) ?? defaults.FaultMeanLifetimeMs,
+        Nodes = InRange(p.GetValue(nodes) ?? defaults.Nodes, 2, 9, "--nodes"),
+        DeliveryRate = p.GetValue(deliveryRate) is { } dr && dr > 0 ? dr : p.GetValue(deliveryRate) is null ? defaults.DeliveryRate
+            : throw new ArgumentException("--delivery-rate must be above 0"),
         Attackers = InRange(p.GetValue(attackers) ?? defaults.Attackers, 1, 10_000, "--attackers"),
         AttackerAddresses = InRange(p.GetValue(attackerAddresses) ?? defaults.AttackerAddresses, 1, 200, "--attacker-addresses"),
     };
@@ -149,6 +154,7 @@ Scenario("idle", "K idle authenticated WebSockets; the server's memory per conne
 Scenario("revocation", "Log out while sends are in flight on each path: time to the socket's close, writes accepted after the logout", RevocationScenario.RunAsync);
 Scenario("faults", "Each path through a relay that cuts connections at random: sends lost, duplicated, and the latency of recovery", FaultsScenario.RunAsync);
 Scenario("login-flood", "Wrong-password logins from several addresses against default auth settings: a neighbour's ping, the attacker's answers, a legitimate login", LoginFloodScenario.RunAsync);
+Scenario("cluster", "One server against --nodes servers on PostgreSQL and NATS: closed loop, cross-node delivery with NATS up and down, idle connections over the nodes, a node killed under its clients", ClusterScenario.RunAsync);
 Scenario("compare", "The published matrix: ws, http1, http2 and echo interleaved over rounds, with ratios to ws", CompareScenario.RunAsync);
 
 // An agent: a child process the harness starts to hold more client connections than one process may open. Not for

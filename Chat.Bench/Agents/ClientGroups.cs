@@ -37,16 +37,18 @@ internal static class ClientGroups
 
     /// <summary>
     /// <paramref name="agents"/> agent processes against <paramref name="server"/>, or, for 0, one set in this
-    /// process bound to <paramref name="localAddress"/>. Started in parallel; all stopped again if one fails.
+    /// process bound to <paramref name="localAddress"/>. Started in parallel; all stopped again if one fails. The agents
+    /// take the addresses from <paramref name="firstAgent"/>'s on, so that the groups of several servers never share one.
     /// </summary>
-    public static async Task<List<IClientGroup>> StartAsync(int agents, Uri server, IPAddress? localAddress, CancellationToken cancellationToken)
+    public static async Task<List<IClientGroup>> StartAsync(int agents, Uri server, IPAddress? localAddress, CancellationToken cancellationToken,
+        int firstAgent = 0)
     {
         if (agents == 0)
         {
             return [new ClientSet("local", server, localAddress, measureOwnCpu: false)];
         }
 
-        var starting = Enumerable.Range(0, agents).Select(i => AgentProcess.StartAsync(server, AgentAddress(i), cancellationToken)).ToList();
+        var starting = Enumerable.Range(0, agents).Select(i => AgentProcess.StartAsync(server, AgentAddress(firstAgent + i), cancellationToken)).ToList();
         try
         {
             await Task.WhenAll(starting);

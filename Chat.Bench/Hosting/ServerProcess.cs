@@ -205,6 +205,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>SIGKILL: the server dies as it would if its machine did, closing nothing.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public ValueTask DisposeAsync() => DisposeAsync(keepFolder: false);
 
     private async ValueTask DisposeAsync(bool keepFolder)

@@ -80,6 +80,9 @@ internal sealed class Target : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the server this run started (SIGKILL); a remote one cannot be.</summary>
+    public Task KillAsync() => _server?.KillAsync() ?? throw new InvalidOperationException("a server reached with --url cannot be killed by the harness");
+
     public static IPEndPoint EndpointOf(Uri uri) =>
         new(uri.IsLoopback && !IPAddress.TryParse(uri.Host, out _) ? IPAddress.Loopback : IPAddress.Parse(uri.Host), uri.Port);
 

@@ -22,6 +22,20 @@ internal sealed record UsageSample(double CpuSeconds, double RssBytes, double Al
 
     /// <summary>The writer's round trips to its database server (0 on SQLite); NaN when /metrics is off.</summary>
     public double RoundTrips { get; init; } = double.NaN;
+
+    /// <summary>
+    /// The readings of several servers as one: their counters added up, except the database server's CPU, which they
+    /// share (every node of a cluster reads the same PostgreSQL), taken once.
+    /// </summary>
+    public static UsageSample Sum(IReadOnlyList<UsageSample> samples) => samples.Count == 1 ? samples[0]
+        : new UsageSample(samples.Sum(s => s.CpuSeconds), samples.Sum(s => s.RssBytes), samples.Sum(s => s.AllocatedBytes))
+        {
+            GcHeapBytes = samples.Sum(s => s.GcHeapBytes),
+            GcCommittedBytes = samples.Sum(s => s.GcCommittedBytes),
+            StoreCpuSeconds = samples[0].StoreCpuSeconds,
+            Batches = samples.Sum(s => s.Batches),
+            RoundTrips = samples.Sum(s => s.RoundTrips),
+        };
 }
 
 /// <summary>

@@ -5,12 +5,26 @@ namespace Chat.Bench.Measure;
 
 /// <summary>
 /// The resource counters at the start and end of a measured window, turned into costs per message: server CPU and
-/// allocations, client CPU, and bytes on the wire each way.
+/// allocations, client CPU, and bytes on the wire each way. Over several servers (the nodes of a cluster) the server
+/// figures are their sum, and each node's CPU is given as well.
 /// </summary>
-internal sealed class Window(ServerProbe probe, Wire wire)
+internal sealed class Window(IReadOnlyList<ServerProbe> probes, Wire wire)
 {
+    public Window(ServerProbe probe, Wire wire)
+        : this([probe], wire)
+    {
+    }
+
+    private UsageSample[] _nodesStart = [], _nodesEnd = [];
     private UsageSample? _serverStart, _serverEnd;
     private TimeSpan _clientStart, _clientEnd;
+    private IReadOnlyDictionary<string, double> _countersStart = new Dictionary<string, double>(), _countersEnd = new Dictionary<string, double>();
+
+    /// <summary>
+    /// Counters of something besides the servers (NATS's bytes between the nodes), read at the window's two ends and
+    /// written per message as <c>&lt;name&gt;PerMsg</c>.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyDictionary<string, double>>>? Counters { get; init; }
     private long _sentStart, _sentEnd, _receivedStart, _receivedEnd;
 
     public long StartTicks { get; private set; }
@@ -21,7 +35,13 @@ internal sealed class Window(ServerProbe probe, Wire wire)
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _serverStart = await probe.SampleAsync(cancellationToken);
+        _nodesStart = await Task.WhenAll(probes.Select(p => p.SampleAsync(cancellationToken)));
+        _serverStart = UsageSample.Sum(_nodesStart);
+        if (Counters is not null)
+        {
+            _countersStart = await Counters(cancellationToken);
+        }
+
         _clientStart = Process.GetCurrentProcess().TotalProcessorTime;
         (_sentStart, _receivedStart) = (wire.Sent, wire.Received);
         StartTicks = Clock.Now;
@@ -32,7 +52,12 @@ internal sealed class Window(ServerProbe probe, Wire wire)
         EndTicks = Clock.Now;
         (_sentEnd, _receivedEnd) = (wire.Sent, wire.Received);
         _clientEnd = Process.GetCurrentProcess().TotalProcessorTime;
-        _serverEnd = await probe.SampleAsync(cancellationToken);
+        _nodesEnd = await Task.WhenAll(probes.Select(p => p.SampleAsync(cancellationToken)));
+        _serverEnd = UsageSample.Sum(_nodesEnd);
+        if (Counters is not null)
+        {
+            _countersEnd = await Counters(cancellationToken);
+        }
     }
 
     public bool Contains(long ticks) => ticks >= StartTicks && ticks < (EndTicks == 0 ? long.MaxValue : EndTicks);
@@ -50,6 +75,19 @@ internal sealed class Window(ServerProbe probe, Wire wire)
         metrics["bytesDownPerMsg"] = (double)(_receivedEnd - _receivedStart) / n;
         metrics["serverAllocBytesPerMsg"] = (_serverEnd.AllocatedBytes - _serverStart.AllocatedBytes) / n;
         metrics["serverRssBytes"] = _serverEnd.RssBytes;
+        foreach (var (name, end) in _countersEnd)
+        {
+            metrics[name + "PerMsg"] = (end - _countersStart.GetValueOrDefault(name)) / n;
+        }
+
+        if (_nodesEnd.Length > 1)
+        {
+            for (var i = 0; i < _nodesEnd.Length; i++)
+            {
+                metrics[$"node{i + 1}CpuUsPerMsg"] = (_nodesEnd[i].CpuSeconds - _nodesStart[i].CpuSeconds) * 1e6 / n;
+            }
+        }
+
         var storeCpu = _serverEnd.StoreCpuSeconds - _serverStart.StoreCpuSeconds;
         if (!double.IsNaN(storeCpu))
         {

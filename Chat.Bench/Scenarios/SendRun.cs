@@ -33,12 +33,23 @@ internal static class SendRun
     /// <summary>Most sends one open-loop lane lets wait unanswered; past it, due sends are counted as <c>skipped</c>.</summary>
     private const int OpenLoopMaxInFlight = 20_000;
 
+    public static Task<(SortedDictionary<string, double> Metrics, SortedDictionary<string, long> Errors)> RunAsync(
+        Target target, SendPath path, SendConfig config, string runId, Action<string>? status, CancellationToken cancellationToken) =>
+        RunAsync([target], path, config, runId, status, cancellationToken);
+
+    /// <summary>
+    /// The run over several servers that share one store (a cluster's nodes): lane i on server i mod n, the servers'
+    /// costs added up (and each node's CPU given), with <paramref name="counters"/> read at the window's ends (see <see cref="Window.Counters"/>).
+    /// </summary>
     public static async Task<(SortedDictionary<string, double> Metrics, SortedDictionary<string, long> Errors)> RunAsync(
-        Target target, SendPath path, SendConfig config, string runId, Action<string>? status, CancellationToken cancellationToken)
+        IReadOnlyList<Target> targets, SendPath path, SendConfig config, string runId, Action<string>? status, CancellationToken cancellationToken,
+        Func<CancellationToken, Task<IReadOnlyDictionary<string, double>>>? counters = null)
     {
-        var wire = new Wire(target.ClientAddress);
-        var accounts = new Accounts(target.Admin, target.Http1, runId);
-        using var factory = new LaneFactory(target, accounts, wire, config.Rtt, Frames.Body(config.BodyBytes), runId);
+        var wire = new Wire(targets[0].ClientAddress);
+        var accounts = new Accounts(targets[0].Admin, targets[0].Http1, runId);
+        var timings = new ServerTimings();
+        var factories = targets.Select(t => new LaneFactory(t, accounts, wire, config.Rtt, Frames.Body(config.BodyBytes), runId, timings)).ToList();
+        using var dispose = new Disposables(factories);
         status?.Invoke("opening lanes");
         var lanes = new ILane[config.Connections];
         using (var gate = new SemaphoreSlim(16))
@@ -48,7 +59,7 @@ internal static class SendRun
                 await gate.WaitAsync(cancellationToken);
                 try
                 {
-                    lanes[i] = await factory.CreateAsync(path, i, config.Window, cancellationToken);
+                    lanes[i] = await factories[i % factories.Count].CreateAsync(path, i, config.Window, cancellationToken);
                 }
                 finally
                 {
@@ -59,7 +70,7 @@ internal static class SendRun
 
         try
         {
-            var window = new Window(target.Probe, wire);
+            var window = new Window(targets.Select(t => t.Probe).ToList(), wire) { Counters = counters };
             var tally = new Tally(lanes.Length);
             var stopAt = Clock.Now + Clock.Ticks(config.Warmup + config.Duration);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -70,10 +81,10 @@ internal static class SendRun
             status?.Invoke("warming up");
             await Task.Delay(config.Warmup, cancellationToken);
             await window.StartAsync(cancellationToken);
-            factory.Timings.Recording = true;
+            timings.Recording = true;
             status?.Invoke("measuring");
             await Task.Delay(config.Duration, cancellationToken);
-            factory.Timings.Recording = false;
+            timings.Recording = false;
             await window.EndAsync(cancellationToken);
             status?.Invoke("draining");
             // Sends still in flight get a bounded time to finish; they are outside the window either way.
@@ -87,7 +98,7 @@ internal static class SendRun
             metrics[Metric.Throughput] = completed / window.Seconds;
             latency.WriteTo(metrics);
             window.WriteTo(metrics, completed);
-            factory.Timings.WriteTo(metrics);
+            timings.WriteTo(metrics);
             metrics["pushesPerMsg"] = (double)lanes.Sum(l => l.Pushes) / Math.Max(tally.AllAcked, 1);
             var errors = tally.Errors();
             metrics[Metric.ErrorCount] = errors.Values.Sum();

@@ -5,16 +5,18 @@ namespace Chat.Bench.Senders;
 
 /// <summary>
 /// Makes the lanes of one run: for every lane but the echo's, a user of its own with a room of its own, so that each
-/// send is pushed exactly once (to that user's WebSocket) and no two lanes contend for a room.
+/// send is pushed exactly once (to that user's WebSocket) and no two lanes contend for a room. The factories of one run
+/// over several servers share its <paramref name="timings"/>.
 /// </summary>
-internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, TimeSpan rtt, string body, string runId) : IDisposable
+internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, TimeSpan rtt, string body, string runId, ServerTimings? timings = null)
+    : IDisposable
 {
     private readonly HttpMessageInvoker _webSockets = new(wire.Handler());
 
     public Accounts Accounts => accounts;
 
     /// <summary>The server's timings carried by this run's answers (when the server runs with Chat:Timings=true).</summary>
-    public ServerTimings Timings { get; } = new();
+    public ServerTimings Timings { get; } = timings ?? new();
 
     public async Task<ILane> CreateAsync(SendPath path, int index, int window, CancellationToken cancellationToken)
     {
