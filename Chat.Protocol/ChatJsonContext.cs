@@ -21,6 +21,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(PasswordChange))]
 [JsonSerializable(typeof(RegisterResponse))]
 [JsonSerializable(typeof(LoginResponse))]
+[JsonSerializable(typeof(SessionResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(SendRequest))]

@@ -1,7 +1,15 @@
 namespace Chat.Protocol.Http;
 
 /// <summary>Body of <c>POST /api/register</c> and <c>POST /api/login</c>.</summary>
-public sealed record Credentials(string Username, string Password);
+public sealed record Credentials(string Username, string Password)
+{
+    /// <summary>
+    /// Login only: the session is the cookie alone, and the answer holds no token (<see cref="SessionResponse"/>), so
+    /// that no script of the page ever holds it. What the web client asks for.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CookieOnly { get; init; }
+}
 
 /// <summary>Body of <c>POST /api/password</c>: the current password, and the one to replace it.</summary>
 public sealed record PasswordChange(string Password, string NewPassword);
@@ -11,6 +19,9 @@ public sealed record RegisterResponse(string User);
 
 /// <summary>Answer to <c>POST /api/login</c>.</summary>
 public sealed record LoginResponse(string Token, string User, DateTimeOffset ExpiresAt);
+
+/// <summary>Answer to <c>GET /api/session</c>, and to a <c>cookieOnly</c> login: whose the session is and when it ends.</summary>
+public sealed record SessionResponse(string User, DateTimeOffset ExpiresAt);
 
 /// <summary>Body of every HTTP error answer.</summary>
 public sealed record ErrorResponse(string Error, string Message);

@@ -141,7 +141,9 @@ internal static class AccountEndpoints
         });
         logger.LoggedIn(found.Name);
         _ = passwords.UpgradeAsync(found.Id, found.Name, found.PasswordHash, credentials.Password);
-        return Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Wire.LoginResponse);
+        return credentials.CookieOnly
+            ? Results.Json(new SessionResponse(found.Name, expiresAt), ChatJsonContext.Wire.SessionResponse)
+            : Results.Json(new LoginResponse(token, found.Name, expiresAt), ChatJsonContext.Wire.LoginResponse);
     }
 
     private static async Task<IResult> LogoutAsync(HttpContext context, StoreWriter writer, ILogger<StoreWriter> logger)

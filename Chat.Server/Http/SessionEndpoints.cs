@@ -7,15 +7,26 @@ using Chat.Server.Storage;
 namespace Chat.Server.Http;
 
 /// <summary>
-/// <c>/api/logout-all</c> ends every session of the user; <c>/api/password</c> changes the password and ends every
+/// <c>GET /api/session</c> says whose the presented session is (how a page that holds only the HttpOnly cookie knows
+/// it is logged in); <c>/api/logout-all</c> ends every session of the user; <c>/api/password</c> changes the password and ends every
 /// other session. Either way the ended sessions' sockets get <c>sessionEnded</c> and close with 4001 at once.
 /// </summary>
 internal static class SessionEndpoints
 {
     public static void MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/session", SessionAsync);
         app.MapPost("/api/logout-all", LogoutAllAsync);
         app.MapPost("/api/password", ChangePasswordAsync).RequireRateLimiting(AuthRateLimits.Policy);
+    }
+
+    private static async Task<IResult> SessionAsync(HttpContext context, SessionTokens sessions)
+    {
+        // Never cached: the answer changes with a logout anywhere, and names the user.
+        context.Response.Headers.CacheControl = "no-store";
+        return await sessions.AuthenticateAsync(context.Request) is { } session
+            ? Results.Json(new SessionResponse(session.UserName, session.ExpiresAt), ChatJsonContext.Wire.SessionResponse)
+            : NoSession();
     }
 
     private static async Task<IResult> LogoutAllAsync(HttpContext context, SessionTokens sessions, StoreWriter writer)

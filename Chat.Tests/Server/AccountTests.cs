@@ -58,6 +58,53 @@ public sealed class AccountTests(StoreKind store)
         body.ExpiresAt.Should().BeAfter(DateTimeOffset.UtcNow.AddDays(6));
     }
 
+    [Test]
+    public async Task A_cookie_only_login_sets_the_cookie_and_answers_without_the_token()
+    {
+        await using var server = await TestServer.StartAsync(store);
+        await server.RegisterAndLoginAsync("ann");
+
+        var response = await server.Http.PostAsJsonAsync("/api/login", new Credentials("ANN", "correct horse") { CookieOnly = true }, ChatJsonContext.Wire.Credentials);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        body.RootElement.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["user", "expiresAt"]);
+        body.RootElement.GetProperty("user").GetString().Should().Be("ann");
+        var cookie = response.Headers.GetValues("Set-Cookie").Single();
+        var token = cookie[(ProtocolInfo.SessionCookie.Length + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
+        await using var socket = await server.ConnectAsync(token);
+        socket.Welcome.User.Should().Be("ann", "the cookie's token is the session");
+    }
+
+    [Test]
+    public async Task Get_session_names_the_sessions_user_while_it_lives_and_is_401_after_logout()
+    {
+        await using var server = await TestServer.StartAsync(store);
+        var login = await server.RegisterAndLoginAsync("ann");
+        // A client of its own: the server's HttpClient keeps the cookies its logins were given.
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = server.BaseAddress };
+        async Task<HttpResponseMessage> AskAsync(string? cookie)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/session");
+            if (cookie is not null)
+            {
+                request.Headers.Add("Cookie", $"{ProtocolInfo.SessionCookie}={cookie}");
+            }
+
+            return await http.SendAsync(request);
+        }
+
+        var live = await AskAsync(login.Token);
+        var session = await live.Content.ReadFromJsonAsync(ChatJsonContext.Wire.SessionResponse);
+        session.Should().Be(new SessionResponse("ann", login.ExpiresAt));
+        live.Headers.CacheControl!.NoStore.Should().BeTrue();
+        (await AskAsync(null)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        await server.LogoutAsync(login.Token);
+        var ended = await AskAsync(login.Token);
+        ended.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await ended.Content.ReadFromJsonAsync(ChatJsonContext.Wire.ErrorResponse))!.Error.Should().Be(ErrorCodes.Unauthenticated);
+    }
+
     [TestCase("ann", "wrong password")]
     [TestCase("nobody", "correct horse")]
     public async Task Bad_credentials_are_401(string user, string password)
