@@ -117,6 +117,8 @@ public static class ChatServerApp
             HttpJson.Error(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "unexpected server error").ExecuteAsync(context)));
         app.UseMiddleware<StoreUnavailableAnswer>();
         app.UseStatusCodePages(context => HttpJson.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        // GET and HEAD only, and nothing a session changes: before the guards of what does.
+        app.UseWebClient();
         // Before the rate limiter: another site's page must not spend its user's login budget either.
         app.UseMiddleware<CrossOriginGuard>();
         app.UseRateLimiter();

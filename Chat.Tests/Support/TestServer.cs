@@ -25,6 +25,8 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly LogCapture _log = new();
     private readonly bool _ownsDatabase;
     private WebApplication? _app;
+    // 0 (any free port) until StartAgainOnSamePortAsync keeps the one it had.
+    private int _port;
 
     private TestServer(string folder, string[] settings, StoreKind store, string? postgres, bool ownsDatabase)
     {
@@ -108,6 +110,16 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Starts again after <see cref="StopAsync"/>, on the same database file (on a new port).</summary>
     public Task StartAgainAsync() => StartAppAsync();
 
+    /// <summary>
+    /// Starts again after <see cref="StopAsync"/> on the same database and the same port, as a restarted server is
+    /// to its clients (a browser's page reconnects to its own origin).
+    /// </summary>
+    public Task StartAgainOnSamePortAsync()
+    {
+        _port = BaseAddress.Port;
+        return StartAppAsync();
+    }
+
     /// <summary>Stops gracefully, as on SIGTERM.</summary>
     public async Task StopAsync()
     {
@@ -184,7 +196,7 @@ internal sealed class TestServer : IAsyncDisposable
     {
         string[] args =
         [
-            "--urls=http://127.0.0.1:0",
+            $"--urls=http://127.0.0.1:{_port}",
             Store == StoreKind.Sqlite ? $"--Chat:DatabasePath={DatabasePath}" : $"--Chat:Postgres={Postgres}",
             "--Chat:PasswordIterations=1000",
             "--Chat:EventsPerSecond=0",
