@@ -158,6 +158,12 @@ internal sealed class Harness : IAsyncDisposable
         return _postgres;
     }
 
+    public async Task StopAsync(BenchCluster cluster)
+    {
+        _clusters.Remove(cluster);
+        await cluster.DisposeAsync();
+    }
+
     public async Task StopAsync(Target target)
     {
         _targets.Remove(target);
