@@ -146,8 +146,14 @@ async function resume() {
     if (active === null && ack.rooms.length > 0) {
       await open(ack.rooms[0].room);
     } else if (active !== null) {
+      // Every room whose messages the page holds reads what it missed, the open one first.
       await catchUp(rooms.get(active));
       await who(rooms.get(active));
+      for (const room of rooms.values()) {
+        if (room.name !== active) {
+          await catchUp(room);
+        }
+      }
     }
   } catch (error) {
     if (!(error instanceof Refused)) {
