@@ -32,7 +32,7 @@ internal static class DeliveryChecks
 
             var what = seq < expected
                 ? seqs.Take(i).Contains(seq) ? $"seq {seq} pushed again (a repeat)" : $"seq {seq} after seq {expected - 1} (out of order)"
-                : $"seq {seq} after seq {expected - 1} (a gap: {expected} is missing)";
+                : seqs.Skip(i).Contains(expected) ? $"seq {seq} before seq {expected} (out of order)" : $"seq {seq} after seq {expected - 1} (a gap: {expected} is missing)";
             throw new CheckFailedException($"{socket.Label}: {what}; pushes were [{Json.Clip(string.Join(",", seqs), 200)}]");
         }
 
@@ -41,7 +41,17 @@ internal static class DeliveryChecks
 
     private static async Task WaitPushesAsync(RawSocket socket, string room, int count)
     {
-        await socket.WaitForCountAsync(f => f.IsMessageIn(room), count, $"{count} messages of the room");
+        try
+        {
+            await socket.WaitForCountAsync(f => f.IsMessageIn(room), count, $"{count} messages of the room");
+        }
+        catch (CheckFailedException)
+        {
+            // Name the gap rather than only the count that did not arrive.
+            Contiguous(socket, room, 1, count);
+            throw;
+        }
+
         await Task.Delay(CheckContext.Quiet);
     }
 

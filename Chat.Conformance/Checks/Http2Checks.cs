@@ -8,7 +8,7 @@ internal static class Http2Checks
     public static IEnumerable<Check> All =>
     [
         new("2", "HTTP/2: the main port speaks HTTP/1.1 only", 0, MainPortHttp11, NeedsHttp2: true),
-        new("2", "HTTP/2: the HTTP/2 listener serves the endpoints over prior knowledge, and GET /ws there is 426", 0, Listener, NeedsHttp2: true),
+        new("2", "HTTP/2: the HTTP/2 listener serves the endpoints over prior knowledge; GET /ws there is 426, HTTP/1.1 there 400", 0, Listener, NeedsHttp2: true),
     ];
 
     private static async Task MainPortHttp11(CheckContext c)
@@ -42,11 +42,14 @@ internal static class Http2Checks
         Expect.Status(health, HttpStatusCode.OK, "GET /healthz over HTTP/2");
         Expect.Equal(health.Version, HttpVersion.Version20, "the answer's HTTP version");
         var session = await c.SessionAsync(0);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/session");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/session") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Authorization = new("Bearer", session.Token);
         using var mine = await client.SendAsync(request);
         Expect.Status(mine, HttpStatusCode.OK, "GET /api/session over HTTP/2");
         using var ws = await client.GetAsync("/ws");
         Expect.Status(ws, HttpStatusCode.UpgradeRequired, "GET /ws on the HTTP/2 listener");
+        using var http11 = new HttpRequestMessage(HttpMethod.Get, "/healthz") { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var refused = await client.SendAsync(http11);
+        Expect.Status(refused, HttpStatusCode.BadRequest, "an HTTP/1.1 request to the HTTP/2 listener");
     }
 }
