@@ -15,6 +15,9 @@ public static class ConformanceKit
     /// <summary>Every check, in the order it runs, as (section, name).</summary>
     public static IReadOnlyList<(string Section, string Name)> Checks => Catalog.All.Select(c => (c.Section, c.Name)).ToList();
 
+    /// <summary>Whether <paramref name="only"/> (a section, or <c>http2</c>) names any check.</summary>
+    public static bool Selects(string? only) => Catalog.All.Any(c => c.IsIn(only));
+
     public static async Task<Report> RunAsync(ConformanceOptions options, TextWriter output)
     {
         using var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };

@@ -19,5 +19,11 @@ if (parsed.Help)
     return 0;
 }
 
+if (!ConformanceKit.Selects(parsed.Options!.Only))
+{
+    await Console.Error.WriteLineAsync($"--only {parsed.Options.Only}: no check is in that section");
+    return 2;
+}
+
 var report = await ConformanceKit.RunAsync(parsed.Options!, Console.Out);
 return report.Failed == 0 ? 0 : 1;

@@ -29,6 +29,20 @@ public sealed class RealServerTests
     }
 
     [Test]
+    public async Task With_the_servers_default_limits_a_whole_run_stays_within_them()
+    {
+        // The defaults of docs/PROTOCOL.md section 10 and the login limits of section 2, which TestServer turns off.
+        await using var server = await TestServer.StartAsync("EventsPerSecond=100", "WritesPerSecondPerUser=50",
+            "AuthRequestsPerMinutePerIp=20", "RegistrationsPerIpPerHour=10");
+
+        var report = await RunKitAsync(server.BaseAddress);
+
+        report.Failures.Select(f => $"{f.Name}: {f.Detail}").Should().BeEmpty();
+        report.AuthRequests.Should().BeLessThanOrEqualTo(20);
+        report.Results.Where(r => r.Outcome == Outcome.Skipped).Should().OnlyContain(r => r.Name.Contains("HTTP/2", StringComparison.Ordinal));
+    }
+
+    [Test]
     public async Task With_the_rate_limits_and_HTTP2_on_the_rate_and_HTTP2_checks_pass_too()
     {
         await using var server = await TestServer.StartAsync("EventsPerSecond=50", "Http2Urls=http://127.0.0.1:0");
