@@ -15,7 +15,10 @@ internal static class LimitChecks
         new("10", "eventsPerSecond: past the session's rate, HTTP chat events are 429 rate_limited with Retry-After: 1", 1, PerSession),
     ];
 
-    private static async Task<long> RateAsync(CheckContext c)
+    // HTTP requests are slower to make than frames: three times the rate, over a few connections, outruns the refill.
+    private const long ReachableHttpRate = 100;
+
+    private static async Task<long> RateAsync(CheckContext c, long reachable = ReachableRate)
     {
         var rate = await c.LimitAsync("eventsPerSecond");
         if (rate == 0)
@@ -23,9 +26,9 @@ internal static class LimitChecks
             throw new CheckSkippedException("the server announces eventsPerSecond 0 (no rate limit)");
         }
 
-        if (rate > ReachableRate)
+        if (rate > reachable)
         {
-            throw new CheckSkippedException($"eventsPerSecond is {rate}: too high to reach quickly (at most {ReachableRate})");
+            throw new CheckSkippedException($"eventsPerSecond is {rate}: too high to reach quickly (at most {reachable})");
         }
 
         return rate;
@@ -62,13 +65,17 @@ internal static class LimitChecks
 
     private static async Task PerSession(CheckContext c)
     {
-        var rate = await RateAsync(c);
+        var rate = await RateAsync(c, ReachableHttpRate);
         var session = await c.SessionAsync(0);
         var room = await c.RoomAsync();
         await c.JoinOverHttpAsync(session, room);
-        var requests = Enumerable.Range(0, (int)rate + 20).Select(async _ =>
+        using var handler = new SocketsHttpHandler { UseCookies = false, MaxConnectionsPerServer = 16 };
+        using var http = new HttpClient(handler) { BaseAddress = c.Options.Server, Timeout = c.Timeout * 2 };
+        var requests = Enumerable.Range(0, (int)rate * 3).Select(async _ =>
         {
-            using var response = await c.HttpAsync(HttpMethod.Get, CheckContext.RoomPath(room, "/messages"), session);
+            using var request = new HttpRequestMessage(HttpMethod.Get, CheckContext.RoomPath(room, "/messages"));
+            request.Headers.Authorization = new("Bearer", session.Token);
+            using var response = await http.SendAsync(request);
             return (response.StatusCode, RetryAfter: response.Headers.RetryAfter?.Delta, Body: await response.Content.ReadAsStringAsync());
         });
         var answers = await Task.WhenAll(requests);
@@ -82,5 +89,8 @@ internal static class LimitChecks
             Expect.Equal(body.Str("error"), "rate_limited", "the 429's error");
             Expect.Equal(answer.RetryAfter, TimeSpan.FromSeconds(1), "the 429's Retry-After");
         }
+
+        // The shared session's bucket refills before the next check uses it.
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
     }
 }

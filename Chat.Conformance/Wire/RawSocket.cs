@@ -142,13 +142,27 @@ internal sealed class RawSocket : IAsyncDisposable
     }
 
     /// <summary>Sends a frame and waits for its one reply, <c>ack</c> or <c>nack</c> with the frame's id.</summary>
-    public async Task<JsonObject> RequestAsync(JsonObject frame)
+    /// <remarks>
+    /// A <c>rate_limited</c> nack is retried, unchanged, after a pause (section 12.3: not applied, retryable): the
+    /// server's per-user write limit is not announced, and a fast run of checks may meet it. Checks of a rate limit
+    /// pass <paramref name="retryRateLimited"/> false.
+    /// </remarks>
+    public async Task<JsonObject> RequestAsync(JsonObject frame, bool retryRateLimited = true)
     {
-        // Ids may repeat (a retried send): the reply is the first one after those already received.
-        var id = frame["id"]!.GetValue<string>();
-        var before = Where(f => IsReplyTo(f, id)).Count;
-        await SendAsync(frame);
-        return (await WaitForCountAsync(f => IsReplyTo(f, id), before + 1, $"the reply to event '{id}'"))[before];
+        for (var attempt = 0; ; attempt++)
+        {
+            // Ids may repeat (a retried send): the reply is the first one after those already received.
+            var id = frame["id"]!.GetValue<string>();
+            var before = Where(f => IsReplyTo(f, id)).Count;
+            await SendAsync(frame);
+            var reply = (await WaitForCountAsync(f => IsReplyTo(f, id), before + 1, $"the reply to event '{id}'"))[before];
+            if (!retryRateLimited || attempt == 20 || reply.Type() != "nack" || reply.Str("code") != "rate_limited")
+            {
+                return reply;
+            }
+
+            await Task.Delay(250);
+        }
     }
 
     private static bool IsReplyTo(JsonObject f, string id) =>
