@@ -25,6 +25,9 @@ internal sealed record BenchOptions
 
     public SendPath Send { get; init; } = SendPath.Ws;
 
+    /// <summary>How the measured WebSockets carry frames: JSON (default) or MessagePack (<c>chat.v1.msgpack</c>).</summary>
+    public Chat.Protocol.Frames.WireCodec Codec { get; init; } = Chat.Protocol.Frames.WireCodec.Json;
+
     /// <summary>The loopback address the measured clients bind to (127.0.0.2, …); default any.</summary>
     public System.Net.IPAddress? ClientAddress { get; init; }
 

@@ -13,6 +13,8 @@ var store = new Option<string>("--store") { Description = "Store of the servers 
 store.AcceptOnlyFromAmong(StoreKinds.Sqlite, StoreKinds.Postgres);
 var send = new Option<string>("--send") { Description = "Send path: ws, http1, http2 or echo", DefaultValueFactory = _ => "ws", Recursive = true };
 send.AcceptOnlyFromAmong("ws", "http1", "http2", "echo");
+var codec = new Option<string>("--codec") { Description = "How the WebSockets carry frames: json (text) or msgpack (binary, chat.v1.msgpack)", DefaultValueFactory = _ => "json", Recursive = true };
+codec.AcceptOnlyFromAmong("json", "msgpack");
 var connections = new Option<int>("--connections", "-c") { Description = "Lanes: WebSocket connections or HTTP clients", DefaultValueFactory = _ => 16, Recursive = true };
 var window = new Option<int>("--window", "-w") { Description = "Sends in flight per lane (closed loop)", DefaultValueFactory = _ => 32, Recursive = true };
 var rate = new Option<double?>("--rate") { Description = "Open loop: total sends per second (latency from each send's intended time)", Recursive = true };
@@ -40,7 +42,7 @@ var faultLifetime = new Option<int?>("--fault-lifetime") { Description = "faults
 
 var root = new RootCommand("Chat.Bench: measures the chat server's send paths (WebSocket, HTTP/1.1, HTTP/2) against an echo of the same transport")
 {
-    url, http2Url, set, store, output, send, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers, nodes, deliveryRate,
+    url, http2Url, set, store, output, send, codec, connections, window, rate, rtt, duration, warmup, rounds, body, quick, rooms, members, roomRate, idle, faultSends, faultSeconds, faultLifetime, clientAddress, attackers, attackerAddresses, agents, steps, idleUsers, nodes, deliveryRate,
 };
 
 BenchOptions Read(ParseResult p)
@@ -56,6 +58,7 @@ BenchOptions Read(ParseResult p)
         Store = p.GetValue(store)!,
         Output = p.GetValue(output),
         Send = SendPaths.Parse(p.GetValue(send)!),
+        Codec = Chat.Protocol.Frames.WireCodecs.OfName(p.GetValue(codec)!) ?? Chat.Protocol.Frames.WireCodec.Json,
         ClientAddress = LoopbackAddress(p.GetValue(clientAddress)),
         Connections = p.GetValue(connections),
         Window = p.GetValue(window),
@@ -155,6 +158,7 @@ Scenario("revocation", "Log out while sends are in flight on each path: time to 
 Scenario("faults", "Each path through a relay that cuts connections at random: sends lost, duplicated, and the latency of recovery", FaultsScenario.RunAsync);
 Scenario("login-flood", "Wrong-password logins from several addresses against default auth settings: a neighbour's ping, the attacker's answers, a legitimate login", LoginFloodScenario.RunAsync);
 Scenario("cluster", "One server against --nodes servers on PostgreSQL and NATS: closed loop, cross-node delivery with NATS up and down, idle connections over the nodes, a node killed under its clients", ClusterScenario.RunAsync);
+Scenario("codec", "JSON against MessagePack on the same server, interleaved: closed-loop sends and fan-out, bytes, server CPU and allocations per message", CodecScenario.RunAsync);
 Scenario("compare", "The published matrix: ws, http1, http2 and echo interleaved over rounds, with ratios to ws", CompareScenario.RunAsync);
 
 // An agent: a child process the harness starts to hold more client connections than one process may open. Not for
@@ -164,7 +168,7 @@ agent.SetAction(async (parse, _) =>
 {
     var server = HttpAddress(parse.GetValue(url), "--url") ?? throw new ArgumentException("agent needs --url");
     var address = LoopbackAddress(parse.GetValue(clientAddress)) ?? throw new ArgumentException("agent needs --client-address");
-    return await Chat.Bench.Agents.AgentHost.RunAsync(server, address);
+    return await Chat.Bench.Agents.AgentHost.RunAsync(server, address, Chat.Protocol.Frames.WireCodecs.OfName(parse.GetValue(codec)!) ?? Chat.Protocol.Frames.WireCodec.Json);
 });
 root.Add(agent);
 

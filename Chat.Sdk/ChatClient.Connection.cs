@@ -57,13 +57,18 @@ public sealed partial class ChatClient
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        if (_options.Codec == WireCodec.MessagePack)
+        {
+            socket.Options.AddSubProtocol(WireCodecs.MessagePackSubprotocol);
+        }
+
         try
         {
             await socket.ConnectAsync(WebSocketUri, timeout.Token);
-            var welcome = await ReceiveWelcomeAsync(socket, timeout.Token);
+            var welcome = await ReceiveWelcomeAsync(socket, _options.Codec, timeout.Token);
             Welcome = welcome;
             User = welcome.User;
-            return new Link(this, socket);
+            return new Link(this, socket, _options.Codec);
         }
         catch (WebSocketException) when (socket.HttpStatusCode == HttpStatusCode.Unauthorized)
         {
@@ -77,8 +82,9 @@ public sealed partial class ChatClient
         }
     }
 
-    private static async Task<WelcomeFrame> ReceiveWelcomeAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    private static async Task<WelcomeFrame> ReceiveWelcomeAsync(ClientWebSocket socket, WireCodec codec, CancellationToken cancellationToken)
     {
+        var kind = codec == WireCodec.MessagePack ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
         var buffer = new byte[4096];
         var count = 0;
         ValueWebSocketReceiveResult result;
@@ -92,9 +98,12 @@ public sealed partial class ChatClient
             result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
             count += result.Count;
         }
-        while (!result.EndOfMessage && result.MessageType == WebSocketMessageType.Text);
+        while (!result.EndOfMessage && result.MessageType == kind);
 
-        return result.MessageType == WebSocketMessageType.Text && FrameCodec.ReadServerFrame(buffer.AsSpan(0, count)) is WelcomeFrame welcome
+        var json = result.MessageType != kind ? null
+            : codec == WireCodec.MessagePack ? MessagePackFrames.ToJson(buffer.AsMemory(0, count))
+            : buffer.AsSpan(0, count).ToArray();
+        return json is not null && FrameCodec.ReadServerFrame(json) is WelcomeFrame welcome
             ? welcome
             : throw new WebSocketException(WebSocketError.InvalidState, "the server did not start with a welcome frame");
     }

@@ -22,10 +22,16 @@ public sealed partial class ChatClient
         private volatile bool _ready;
         private Task _writer = Task.CompletedTask;
 
-        public Link(ChatClient client, ClientWebSocket socket)
+        // The codec's kind of message; frames are kept as JSON until the socket, and read back to JSON from it.
+        private readonly WireCodec _codec;
+        private readonly WebSocketMessageType _messageType;
+
+        public Link(ChatClient client, ClientWebSocket socket, WireCodec codec)
         {
             _client = client;
             _socket = socket;
+            _codec = codec;
+            _messageType = codec == WireCodec.MessagePack ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
             Generation = Interlocked.Increment(ref s_lastGeneration);
         }
 
@@ -67,11 +73,28 @@ public sealed partial class ChatClient
             pending.Resent |= pending.Generation != 0 && pending.Generation != Generation;
             pending.Generation = Generation;
             pending.Attempts++;
-            _outbound.Writer.TryWrite(pending.Frame);
+            _outbound.Writer.TryWrite(Encode(pending.Frame));
         }
 
-        /// <summary>Writes a frame that no event tracks. False when the link is closing.</summary>
-        public bool WriteRaw(byte[] frame) => _ready && _outbound.Writer.TryWrite(frame);
+        /// <summary>Writes a frame that no event tracks, given as JSON. False when the link is closing, or the JSON cannot be one frame in this codec.</summary>
+        public bool WriteRaw(byte[] json)
+        {
+            byte[] frame;
+            try
+            {
+                frame = Encode(json);
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or ArgumentException)
+            {
+                // Text that is not JSON has no MessagePack form; on a JSON link it goes as it is, for the server to refuse.
+                return false;
+            }
+
+            return _ready && _outbound.Writer.TryWrite(frame);
+        }
+
+        // Frames are made as JSON; a MessagePack link sends each one's MessagePack form.
+        private byte[] Encode(byte[] json) => _codec == WireCodec.MessagePack ? MessagePackFrames.FromJson(json) : json;
 
         /// <summary>Closes normally, waiting briefly for the server's answer.</summary>
         public async Task CloseAsync()
@@ -118,12 +141,25 @@ public sealed partial class ChatClient
             {
                 await foreach (var frame in _outbound.Reader.ReadAllAsync(_abort.Token))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    await _socket.SendAsync(frame, _messageType, endOfMessage: true, _abort.Token);
                 }
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The receive loop sees the same failure and ends the link.
+            }
+        }
+
+        // One message as the client sees it: as JSON, whichever codec carried it.
+        private void Dispatch(ReadOnlyMemory<byte> message)
+        {
+            ReadOnlySpan<byte> json = _codec == WireCodec.MessagePack
+                ? MessagePackFrames.ToJson(message) ?? throw new System.Text.Json.JsonException("the server sent a binary message that is not one MessagePack map")
+                : message.Span;
+            _client.RaiseRawFrame(json);
+            if (FrameCodec.ReadServerFrame(json) is { } frame)
+            {
+                _client.OnFrame(this, frame);
             }
         }
 
@@ -156,11 +192,13 @@ public sealed partial class ChatClient
                     }
                     while (!result.EndOfMessage);
 
-                    _client.RaiseRawFrame(buffer.AsSpan(0, count));
-                    if (FrameCodec.ReadServerFrame(buffer.AsSpan(0, count)) is { } frame)
+                    if (result.MessageType != _messageType)
                     {
-                        _client.OnFrame(this, frame);
+                        // Not this codec's kind: the server broke the protocol; this link is over.
+                        return;
                     }
+
+                    Dispatch(buffer.AsMemory(0, count));
                 }
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or System.Text.Json.JsonException)

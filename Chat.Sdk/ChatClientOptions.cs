@@ -1,3 +1,5 @@
+using Chat.Protocol.Frames;
+
 namespace Chat.Sdk;
 
 /// <summary>Settings of a <see cref="ChatClient"/>. Every property states its default.</summary>
@@ -27,6 +29,13 @@ public sealed record ChatClientOptions
     /// characters, new for every client instance.
     /// </summary>
     public string? EventIdPrefix { get; init; }
+
+    /// <summary>
+    /// How frames are written: <see cref="WireCodec.Json"/> (text, no subprotocol offered, as every server of this
+    /// protocol speaks) or <see cref="WireCodec.MessagePack"/> (binary, offered as <c>chat.v1.msgpack</c>). The typed
+    /// calls and <see cref="ChatClient.RawFrameReceived"/> are the same either way. Default JSON.
+    /// </summary>
+    public WireCodec Codec { get; init; } = WireCodec.Json;
 
     /// <summary>How often deadlines and delayed retries are checked. Default 50 ms.</summary>
     public TimeSpan TimerResolution { get; init; } = TimeSpan.FromMilliseconds(50);

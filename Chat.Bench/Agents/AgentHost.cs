@@ -12,11 +12,11 @@ internal static class AgentHost
     /// <summary>The longest a polite close of every socket may take before the agent exits anyway (the OS closes the rest).</summary>
     private static readonly TimeSpan CloseBound = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(Uri server, IPAddress address)
+    public static async Task<int> RunAsync(Uri server, IPAddress address, Chat.Protocol.Frames.WireCodec codec)
     {
         using var input = new StreamReader(Console.OpenStandardInput());
         await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
-        var set = new ClientSet(address.ToString(), server, address, measureOwnCpu: true);
+        var set = new ClientSet(address.ToString(), server, address, measureOwnCpu: true, codec);
         // The first line says the agent is ready: the parent waits for it before sending anything.
         await output.WriteLineAsync(AgentJson.Write(new AgentReply()));
         while (await input.ReadLineAsync() is { } line)

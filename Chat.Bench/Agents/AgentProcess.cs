@@ -32,7 +32,8 @@ internal sealed class AgentProcess : IClientGroup
 
     public int OpenConnections => Volatile.Read(ref _open);
 
-    public static async Task<AgentProcess> StartAsync(Uri server, IPAddress address, CancellationToken cancellationToken)
+    public static async Task<AgentProcess> StartAsync(Uri server, IPAddress address, CancellationToken cancellationToken,
+        Chat.Protocol.Frames.WireCodec codec = Chat.Protocol.Frames.WireCodec.Json)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -41,7 +42,8 @@ internal sealed class AgentProcess : IClientGroup
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { typeof(AgentProcess).Assembly.Location, "agent", "--url", server.ToString(), "--client-address", address.ToString() })
+        foreach (var argument in new[] { typeof(AgentProcess).Assembly.Location, "agent", "--url", server.ToString(), "--client-address", address.ToString(),
+                     "--codec", Chat.Protocol.Frames.WireCodecs.Name(codec) })
         {
             start.ArgumentList.Add(argument);
         }

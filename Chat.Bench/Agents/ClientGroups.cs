@@ -41,14 +41,14 @@ internal static class ClientGroups
     /// take the addresses from <paramref name="firstAgent"/>'s on, so that the groups of several servers never share one.
     /// </summary>
     public static async Task<List<IClientGroup>> StartAsync(int agents, Uri server, IPAddress? localAddress, CancellationToken cancellationToken,
-        int firstAgent = 0)
+        int firstAgent = 0, Chat.Protocol.Frames.WireCodec codec = Chat.Protocol.Frames.WireCodec.Json)
     {
         if (agents == 0)
         {
-            return [new ClientSet("local", server, localAddress, measureOwnCpu: false)];
+            return [new ClientSet("local", server, localAddress, measureOwnCpu: false, codec)];
         }
 
-        var starting = Enumerable.Range(0, agents).Select(i => AgentProcess.StartAsync(server, AgentAddress(firstAgent + i), cancellationToken)).ToList();
+        var starting = Enumerable.Range(0, agents).Select(i => AgentProcess.StartAsync(server, AgentAddress(firstAgent + i), cancellationToken, codec)).ToList();
         try
         {
             await Task.WhenAll(starting);

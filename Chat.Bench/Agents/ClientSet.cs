@@ -23,6 +23,7 @@ internal sealed class ClientSet : IClientGroup
     private readonly Wire _wire;
     private readonly HttpMessageInvoker _invoker;
     private readonly bool _measureOwnCpu;
+    private readonly Chat.Protocol.Frames.WireCodec _codec;
     private readonly List<WsLane> _sockets = [];
     private readonly Latency[] _latency = Enumerable.Range(0, Stripes).Select(_ => new Latency()).ToArray();
     private readonly long[] _deliveries = new long[Stripes];
@@ -36,9 +37,11 @@ internal sealed class ClientSet : IClientGroup
     /// <param name="server">The server's (or its relay's) HTTP address.</param>
     /// <param name="localAddress">The loopback address the sockets are bound to; default any.</param>
     /// <param name="measureOwnCpu">Report this process's CPU in the window: only where the process holds nothing but this set.</param>
-    public ClientSet(string name, Uri server, IPAddress? localAddress, bool measureOwnCpu)
+    /// <param name="codec">How the members' sockets carry frames.</param>
+    public ClientSet(string name, Uri server, IPAddress? localAddress, bool measureOwnCpu, Chat.Protocol.Frames.WireCodec codec = Chat.Protocol.Frames.WireCodec.Json)
     {
         Name = name;
+        _codec = codec;
         _webSocketUri = new UriBuilder(server) { Scheme = "ws", Path = "/ws" }.Uri;
         _wire = new Wire(localAddress);
         _invoker = new HttpMessageInvoker(_wire.Handler());
@@ -83,7 +86,7 @@ internal sealed class ClientSet : IClientGroup
             await gate.WaitAsync(cancellationToken);
             try
             {
-                var lane = await WsLane.OpenAsync(_webSocketUri, spec.Token, _invoker, spec.Room, "", "m", cancellationToken);
+                var lane = await WsLane.OpenAsync(_webSocketUri, spec.Token, _invoker, spec.Room, "", "m", cancellationToken, _codec);
                 if (record)
                 {
                     var stripe = Interlocked.Increment(ref _members) % Stripes;

@@ -14,6 +14,7 @@ internal static class Verify
         ["send"] = [Metric.Throughput, Metric.Completed, Metric.P50, Metric.P90, Metric.P99, Metric.P999, Metric.Max, Metric.ServerCpu, Metric.ClientCpu,
             Metric.BytesUp, Metric.BytesDown, Metric.Allocated, Metric.ServerRss, Metric.ErrorCount],
         ["fanout"] = ["deliveriesPerSec", Metric.P50, Metric.P99, "serverCpuUsPerDelivery", Metric.BytesDown],
+        ["codec"] = [Metric.P50, Metric.P99, Metric.BytesUp, Metric.BytesDown, Metric.Allocated],
         ["idle"] = ["memPerConnBytes", "idleConnections", "serverRssBytes", "pingP99Us", "cpuMsPerSec"],
         ["revocation"] = ["closeAfterLogoutRequestMs", "closeCode", "writesAcceptedAfterLogout", "writesStoredAfterLogout", "ackedNotStored"],
         ["faults"] = ["sends", "acked", "lost", "duplicated", "ackedNotStored", Metric.P99],

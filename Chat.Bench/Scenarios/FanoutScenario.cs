@@ -22,7 +22,8 @@ internal static class FanoutScenario
         await harness.LiveAsync(1, async () =>
         {
             var target = await harness.TargetAsync("default", new Dictionary<string, string>(), cancellationToken) ?? throw new InvalidOperationException("no server");
-            if (harness.Options.Url is not null || harness.Options.Send != SendPath.Ws)
+            // The bare broadcast speaks JSON over ws only: other paths and codecs run alone.
+            if (harness.Options.Url is not null || harness.Options.Send != SendPath.Ws || harness.Options.Codec != Chat.Protocol.Frames.WireCodec.Json)
             {
                 harness.Add(await RunOneAsync(harness, target, harness.Options.Send, 1, cancellationToken));
                 return;
@@ -44,7 +45,8 @@ internal static class FanoutScenario
         });
     }
 
-    public static async Task<RunResult> RunOneAsync(Harness harness, Target target, SendPath path, int round, CancellationToken cancellationToken)
+    public static async Task<RunResult> RunOneAsync(Harness harness, Target target, SendPath path, int round, CancellationToken cancellationToken,
+        Chat.Protocol.Frames.WireCodec? codec = null)
     {
         if (path == SendPath.Echo)
         {
@@ -52,12 +54,13 @@ internal static class FanoutScenario
         }
 
         var o = harness.Options;
+        var wireCodec = codec ?? o.Codec;
         var agents = ClientGroups.AgentsFor(o.Rooms * o.Members, o.Agents);
         var runId = harness.NextRunName();
         var wire = new Wire(target.ClientAddress);
         var accounts = new Accounts(target.Admin, target.Http1, runId);
         var rtt = TimeSpan.FromMilliseconds(o.RttMs);
-        using var factory = new LaneFactory(target, accounts, wire, rtt, Frames.Body(o.BodyBytes), runId);
+        using var factory = new LaneFactory(target, accounts, wire, rtt, Frames.Body(o.BodyBytes), runId, codec: wireCodec);
         var window = new Window(target.Probe, wire);
         var senders = new ILane[o.Rooms];
         var sendErrors = new SortedDictionary<string, long>(StringComparer.Ordinal);
@@ -66,7 +69,7 @@ internal static class FanoutScenario
         // How late each send left against its intended time: the harness's own health (a late sender inflates latency).
         var lateness = new Latency();
         harness.Status(agents == 0 ? "fanout: receivers in this process" : $"fanout: starting {agents} agent processes");
-        var groups = await ClientGroups.StartAsync(agents, target.Route(rtt).Http1, target.ClientAddress, cancellationToken);
+        var groups = await ClientGroups.StartAsync(agents, target.Route(rtt).Http1, target.ClientAddress, cancellationToken, codec: wireCodec);
         try
         {
             // Every member is a user of its own; member m of room r is held by group (r × M + m) mod groups.
@@ -206,7 +209,7 @@ internal static class FanoutScenario
             {
                 Scenario = "fanout",
                 Group = string.Create(CultureInfo.InvariantCulture, $"{o.Rooms} rooms × {o.Members} members at {o.RoomRate}/s per room"),
-                Variant = target.Name == "bare" ? "bare" : path.Name(),
+                Variant = target.Name == "bare" ? "bare" : wireCodec == Chat.Protocol.Frames.WireCodec.MessagePack ? path.Name() + "+msgpack" : path.Name(),
                 Path = path.Name(),
                 Round = round,
                 Settings = new()
@@ -216,6 +219,7 @@ internal static class FanoutScenario
                     ["roomRate"] = o.RoomRate.ToString(CultureInfo.InvariantCulture),
                     ["rttMs"] = o.RttMs.ToString(CultureInfo.InvariantCulture),
                     ["agents"] = agents.ToString(CultureInfo.InvariantCulture),
+                    ["codec"] = Chat.Protocol.Frames.WireCodecs.Name(wireCodec),
                     ["server"] = target.Name,
                 },
                 Metrics = metrics,

@@ -12,8 +12,12 @@ namespace Chat.Bench.Scenarios;
 /// <param name="Rate">When set, open loop: this many sends per second in total, whatever the answers do.</param>
 internal sealed record SendConfig(int Connections, int Window, double? Rate, TimeSpan Warmup, TimeSpan Duration, TimeSpan Rtt, int BodyBytes)
 {
+    /// <summary>How the lanes' WebSockets carry frames (<c>--codec</c>). Default JSON.</summary>
+    public Chat.Protocol.Frames.WireCodec Codec { get; init; } = Chat.Protocol.Frames.WireCodec.Json;
+
     public Dictionary<string, string> Describe() => new()
     {
+        ["codec"] = Chat.Protocol.Frames.WireCodecs.Name(Codec),
         ["connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["window"] = Window.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["loop"] = Rate is null ? "closed" : "open",
@@ -48,7 +52,7 @@ internal static class SendRun
         var wire = new Wire(targets[0].ClientAddress);
         var accounts = new Accounts(targets[0].Admin, targets[0].Http1, runId);
         var timings = new ServerTimings();
-        var factories = targets.Select(t => new LaneFactory(t, accounts, wire, config.Rtt, Frames.Body(config.BodyBytes), runId, timings)).ToList();
+        var factories = targets.Select(t => new LaneFactory(t, accounts, wire, config.Rtt, Frames.Body(config.BodyBytes), runId, timings, config.Codec)).ToList();
         using var dispose = new Disposables(factories);
         status?.Invoke("opening lanes");
         var lanes = new ILane[config.Connections];

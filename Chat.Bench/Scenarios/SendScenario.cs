@@ -20,7 +20,7 @@ internal static class SendScenario
     }
 
     public static SendConfig Config(BenchOptions o, int connections, int window, TimeSpan rtt) =>
-        new(connections, window, o.Rate, o.Warmup, o.Duration, rtt, o.BodyBytes);
+        new(connections, window, o.Rate, o.Warmup, o.Duration, rtt, o.BodyBytes) { Codec = o.Codec };
 
     public static string Group(SendConfig c) => c.Rate is { } rate
         ? string.Create(CultureInfo.InvariantCulture, $"C={c.Connections} open loop {rate:0}/s RTT {c.Rtt.TotalMilliseconds:0} ms")

@@ -8,7 +8,8 @@ namespace Chat.Bench.Senders;
 /// send is pushed exactly once (to that user's WebSocket) and no two lanes contend for a room. The factories of one run
 /// over several servers share its <paramref name="timings"/>.
 /// </summary>
-internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, TimeSpan rtt, string body, string runId, ServerTimings? timings = null)
+internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, TimeSpan rtt, string body, string runId, ServerTimings? timings = null,
+    Chat.Protocol.Frames.WireCodec codec = Chat.Protocol.Frames.WireCodec.Json)
     : IDisposable
 {
     private readonly HttpMessageInvoker _webSockets = new(wire.Handler());
@@ -52,7 +53,7 @@ internal sealed class LaneFactory(Target target, Accounts accounts, Wire wire, T
 
     /// <summary>A WebSocket of the given session on <c>/ws</c>, through this run's route.</summary>
     public Task<WsLane> OpenWebSocketAsync(string token, string room, string prefix, CancellationToken cancellationToken) =>
-        WsLane.OpenAsync(WebSocketUri(target.Route(rtt).Http1, "/ws"), token, _webSockets, room, body, prefix, cancellationToken);
+        WsLane.OpenAsync(WebSocketUri(target.Route(rtt).Http1, "/ws"), token, _webSockets, room, body, prefix, cancellationToken, codec);
 
     private static Uri WebSocketUri(Uri server, string path) => new UriBuilder(server) { Scheme = "ws", Path = path }.Uri;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Chat.Bench.Measure;
+using Chat.Protocol.Frames;
 
 namespace Chat.Bench.Senders;
 
@@ -18,6 +19,8 @@ internal sealed class WsLane : ILane
     private readonly string _body;
     private readonly string _idPrefix;
     private readonly bool _echo;
+    // JSON frames are made and read here either way; a MessagePack lane converts at the socket (client cost, not the server's).
+    private readonly WireCodec _codec;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string?>> _pending = new(StringComparer.Ordinal);
     // .NET allows one SendAsync at a time per socket.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -27,8 +30,9 @@ internal sealed class WsLane : ILane
     private long _next;
     private long _pushes;
 
-    private WsLane(ClientWebSocket socket, string? token, string room, string body, string idPrefix, bool echo)
+    private WsLane(ClientWebSocket socket, string? token, string room, string body, string idPrefix, bool echo, WireCodec codec)
     {
+        _codec = codec;
         Token = token;
         _socket = socket;
         _room = room;
@@ -58,10 +62,15 @@ internal sealed class WsLane : ILane
     /// <c>/ws</c>, waits for the welcome.
     /// </summary>
     public static async Task<WsLane> OpenAsync(Uri uri, string? token, HttpMessageInvoker invoker, string room, string body, string idPrefix,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, WireCodec codec = WireCodec.Json)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (codec == WireCodec.MessagePack)
+        {
+            socket.Options.AddSubProtocol(WireCodecs.MessagePackSubprotocol);
+        }
+
         if (token is not null)
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
@@ -71,7 +80,7 @@ internal sealed class WsLane : ILane
         try
         {
             await socket.ConnectAsync(uri, invoker, cancellationToken);
-            var lane = new WsLane(socket, token, room, body, idPrefix, echo);
+            var lane = new WsLane(socket, token, room, body, idPrefix, echo, codec);
             if (!echo)
             {
                 await lane.ReceiveOneAsync(cancellationToken);
@@ -107,7 +116,14 @@ internal sealed class WsLane : ILane
             await _sendLock.WaitAsync(cancellationToken);
             try
             {
-                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                if (_codec == WireCodec.MessagePack)
+                {
+                    await _socket.SendAsync(MessagePackFrames.FromJson(frame), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+                }
+                else
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                }
             }
             finally
             {
@@ -167,7 +183,17 @@ internal sealed class WsLane : ILane
                     return;
                 }
 
-                Dispatch(buffer.AsSpan(0, count));
+                if (_codec == WireCodec.MessagePack)
+                {
+                    if (MessagePackFrames.ToJson(buffer.AsMemory(0, count)) is { } json)
+                    {
+                        Dispatch(json);
+                    }
+                }
+                else
+                {
+                    Dispatch(buffer.AsSpan(0, count));
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)

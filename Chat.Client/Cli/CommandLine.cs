@@ -12,6 +12,8 @@ internal static class CommandLine
     {
         var server = new Option<string?>("--server") { Description = "the server's URL; else CHAT_SERVER, else http://127.0.0.1:5000", Recursive = true };
         var profile = new Option<string?>("--profile") { Description = "which saved session to use (one per user); else CHAT_PROFILE, else 'default'", Recursive = true };
+        var codec = new Option<string>("--codec") { Description = "how frames go over the socket: json (text) or msgpack (binary, chat.v1.msgpack)", DefaultValueFactory = _ => "json", Recursive = true };
+        codec.AcceptOnlyFromAmong("json", "msgpack");
         var plain = new Option<bool>("--plain") { Description = "line mode: one line in, lines out (automatic when stdin or stdout is not a terminal)" };
         var user = new Option<string>("--user", "-u") { Description = "the user name", Required = true };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "read the password from the first line of standard input" };
@@ -23,7 +25,7 @@ internal static class CommandLine
 
         var root = new RootCommand("A chat client: full-screen by default, line mode with --plain, and commands for scripts.\n" + ExitCodes.Description)
         {
-            server, profile, plain,
+            server, profile, codec, plain,
         };
         root.SetAction((parse, token) => Connect.RunAsync(() => RunChatAsync(Settings(parse), parse.GetValue(plain), token)));
 
@@ -58,7 +60,10 @@ internal static class CommandLine
         root.Subcommands.Add(history);
         return root;
 
-        ClientSettings Settings(ParseResult parse) => ClientSettings.Resolve(parse.GetValue(server), parse.GetValue(profile));
+        ClientSettings Settings(ParseResult parse) => ClientSettings.Resolve(parse.GetValue(server), parse.GetValue(profile)) with
+        {
+            Codec = Chat.Protocol.Frames.WireCodecs.OfName(parse.GetValue(codec)!) ?? Chat.Protocol.Frames.WireCodec.Json,
+        };
     }
 
     private static async Task<int> RunChatAsync(ClientSettings settings, bool plain, CancellationToken cancellationToken)

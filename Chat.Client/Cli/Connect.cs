@@ -7,7 +7,7 @@ namespace Chat.Client.Cli;
 /// <summary>Builds clients from the settings and the saved session, and turns failures into exit codes.</summary>
 internal static class Connect
 {
-    public static ChatClient NewClient(ClientSettings settings) => new(new ChatClientOptions { ServerAddress = settings.Server });
+    public static ChatClient NewClient(ClientSettings settings) => new(new ChatClientOptions { ServerAddress = settings.Server, Codec = settings.Codec });
 
     /// <summary>A client connected with the saved (or <c>CHAT_TOKEN</c>) session.</summary>
     public static async Task<ChatClient> ConnectedAsync(ClientSettings settings, CancellationToken cancellationToken)

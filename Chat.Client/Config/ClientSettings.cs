@@ -3,6 +3,9 @@ namespace Chat.Client.Config;
 /// <summary>Where the client connects and where it keeps its session, resolved from options and the environment.</summary>
 internal sealed record ClientSettings(Uri Server, string Profile, string ConfigDirectory)
 {
+    /// <summary>How frames go over the socket (<c>--codec json|msgpack</c>); JSON by default.</summary>
+    public Chat.Protocol.Frames.WireCodec Codec { get; init; } = Chat.Protocol.Frames.WireCodec.Json;
+
     /// <summary>The server used when neither <c>--server</c> nor <c>CHAT_SERVER</c> names one.</summary>
     public static readonly Uri DefaultServer = new("http://127.0.0.1:5000");
 

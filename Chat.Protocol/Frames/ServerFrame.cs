@@ -16,7 +16,12 @@ public abstract record ServerFrame;
 
 /// <summary>The first frame on every connection.</summary>
 /// <remarks><see cref="Settings"/> is null only from a server that does not announce them.</remarks>
-public sealed record WelcomeFrame(string User, int Protocol, ServerLimits Limits, ServerSettings? Settings = null) : ServerFrame;
+public sealed record WelcomeFrame(string User, int Protocol, ServerLimits Limits, ServerSettings? Settings = null) : ServerFrame
+{
+    /// <summary>The connection's codec, <c>json</c> or <c>msgpack</c> (<see cref="WireCodecs.Name"/>); null from a server that does not say.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Codec { get; init; }
+}
 
 /// <summary>
 /// The server's experiment switches, announced in <see cref="WelcomeFrame"/> so that a client (or a benchmark)

@@ -22,7 +22,7 @@ internal sealed partial class ChatConnection
         while (true)
         {
             var result = await _socket.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
-            if (!IsText(result))
+            if (!IsOwnKind(result))
             {
                 return;
             }
@@ -39,7 +39,7 @@ internal sealed partial class ChatConnection
                     }
 
                     result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
-                    if (!IsText(result))
+                    if (!IsOwnKind(result))
                     {
                         return;
                     }
@@ -75,21 +75,25 @@ internal sealed partial class ChatConnection
         }
     }
 
-    // False, after asking for the close, when the message is not text: the peer's close, or a binary message.
-    private bool IsText(ValueWebSocketReceiveResult result)
+    // False, after asking for the close, when the message is not of the codec's kind: the peer's close, or a binary
+    // message on a JSON connection, a text message on a MessagePack one.
+    private bool IsOwnKind(ValueWebSocketReceiveResult result)
     {
-        switch (result.MessageType)
+        if (result.MessageType == WebSocketMessageType.Close)
         {
-            case WebSocketMessageType.Close:
-                Close(CloseCodes.Normal, "", flush: true);
-                return false;
-            case WebSocketMessageType.Binary:
-                _logger.ProtocolViolation(Id, "binary message");
-                Close(CloseCodes.UnsupportedData, "only text messages are accepted", flush: true);
-                return false;
-            default:
-                return true;
+            Close(CloseCodes.Normal, "", flush: true);
+            return false;
         }
+
+        if (result.MessageType == _messageType)
+        {
+            return true;
+        }
+
+        var binary = _messageType == WebSocketMessageType.Binary;
+        _logger.ProtocolViolation(Id, binary ? "text message on a MessagePack connection" : "binary message");
+        Close(CloseCodes.UnsupportedData, binary ? "only binary messages are accepted (chat.v1.msgpack)" : "only text messages are accepted", flush: true);
+        return false;
     }
 
     private static byte[] Grow(byte[] buffer, int size)

@@ -28,7 +28,7 @@ internal sealed partial class ChatConnection
 
                 while (_close is not { Flush: false } && _outbound.Reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    await _socket.SendAsync(frame.Bytes, _messageType, endOfMessage: true, _abort.Token);
                     // The WebSocket has copied the bytes out by the time the send completes.
                     frame.Release();
                     if (batch && _stream!.BatchedBytes >= BatchBytes)

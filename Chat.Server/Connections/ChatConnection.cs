@@ -33,6 +33,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private readonly ChatMetrics _metrics;
     private readonly ILogger _logger;
 
+    // Text for chat.v1.json, binary for chat.v1.msgpack: every message sent, and every message accepted, is of this kind.
+    private readonly WebSocketMessageType _messageType;
+
     // Cancels socket I/O. Cancelling a WebSocket operation aborts the socket, so this is the hard stop.
     private readonly CancellationTokenSource _abort = new();
 
@@ -55,9 +58,11 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     private readonly SemaphoreSlim _writeSlots;
 
     public ChatConnection(WebSocket socket, Session session, FrameHandler handler, ChatOptions options,
-        ChatMetrics metrics, ILogger logger, WatchedStream? stream = null)
+        ChatMetrics metrics, ILogger logger, WatchedStream? stream = null, WireCodec codec = WireCodec.Json)
     {
         _stream = stream;
+        Codec = codec;
+        _messageType = codec == WireCodec.MessagePack ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
         _metrics = metrics;
         _socket = socket;
         Session = session;
@@ -78,6 +83,9 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     /// <summary>A short id, unique in this process, for logs.</summary>
     public string Id { get; }
 
+    /// <summary>How this connection's frames are written, as its handshake chose.</summary>
+    public WireCodec Codec { get; }
+
     public Session Session { get; }
 
     ChatConnection? IWriteRequester.Connection => this;
@@ -91,7 +99,10 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
     /// <summary>Queues the welcome frame. Called before the connection is registered, so that nothing precedes it.</summary>
     /// <summary>Queues the welcome frame; <paramref name="durability"/> is the store's (<see cref="Storage.IStore.Durability"/>).</summary>
     public void SendWelcome(string durability) =>
-        Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits, _options.Settings with { Synchronous = durability }));
+        Send(new WelcomeFrame(Session.UserName, ProtocolInfo.Version, _options.Limits, _options.Settings with { Synchronous = durability })
+        {
+            Codec = Codec.Name(),
+        });
 
     /// <summary>Runs both loops until the socket is closed. Returns once both have ended.</summary>
     public async Task RunAsync()
@@ -171,8 +182,12 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         return false;
     }
 
-    /// <inheritdoc cref="TrySend(OutboundFrame, string)"/>
-    public bool TrySend(byte[] frame, string kind) => TrySend(OutboundFrame.Of(frame), kind);
+    /// <summary>Queues a frame given as JSON, in this connection's codec (see <see cref="TrySend(OutboundFrame, string)"/>).</summary>
+    public bool TrySend(byte[] json, string kind) => TrySend(Encode(json), kind);
+
+    /// <summary>A frame given as JSON, as this connection sends it.</summary>
+    public OutboundFrame Encode(byte[] json) =>
+        OutboundFrame.Of(Codec == WireCodec.MessagePack ? MessagePackFrames.FromJson(json) : json);
 
     public void Send(ServerFrame frame)
     {
@@ -222,7 +237,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
         }
     }
 
-    /// <summary>The store writer's ack of one of this connection's sends, and then the echo of its message.</summary>
+    /// <summary>The store writer's ack of one of this connection's sends, and then the echo of its message (in this connection's codec).</summary>
     public void AnswerStored(string eventId, StoredAck ack, OutboundFrame? echo)
     {
         try
@@ -235,7 +250,7 @@ internal sealed partial class ChatConnection : IWriteRequester, IAsyncDisposable
             else
             {
                 _metrics.Acked();
-                TrySend(PooledFrames.SendAck(eventId, ack), FrameKind.Ack);
+                TrySend(PooledFrames.SendAck(eventId, ack, Codec), FrameKind.Ack);
             }
 
             if (echo is { } message)

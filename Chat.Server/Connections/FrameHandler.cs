@@ -15,9 +15,11 @@ namespace Chat.Server.Connections;
 internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, RoomReads reads, EventRateLimiter limiter,
     ChatMetrics metrics, TimeProvider clock, PresenceTracker presence, TypingRelay typing, MemberRooms memberRooms)
 {
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_json;
+
     public async ValueTask HandleAsync(ChatConnection connection, ReadOnlyMemory<byte> message)
     {
-        var read = FrameCodec.ReadClientFrame(message.Span);
+        var read = Read(connection.Codec, message);
         metrics.FrameReceived(read.Frame is { } parsed ? FrameKind.Of(parsed) : FrameKind.Invalid);
 
         // Every message counts against the rate limit, malformed ones included.
@@ -72,6 +74,22 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
 
     // A client that keeps sending through refusal after refusal is closed: each of its frames would cost a parse and
     // a nack for ever. The answers to what it sent before are still delivered before the close frame.
+    // Every frame is checked as JSON: a MessagePack one is read as the JSON object it stands for (MessagePackFrames), so
+    // both codecs keep exactly the same rules, and one that is not a frame is refused as unreadable JSON is.
+    private static ClientFrameReadResult Read(WireCodec codec, ReadOnlyMemory<byte> message)
+    {
+        if (codec == WireCodec.Json)
+        {
+            return FrameCodec.ReadClientFrame(message.Span);
+        }
+
+        var json = t_json is { Capacity: <= 64 * 1024 } reused ? reused : t_json = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        json.ResetWrittenCount();
+        return MessagePackFrames.TryToJson(message, json, out var error)
+            ? FrameCodec.ReadClientFrame(json.WrittenSpan)
+            : ClientFrameReadResult.Fail(null, error!);
+    }
+
     private void RateLimited(ChatConnection connection, string? eventId, EventResult.Refused refusal)
     {
         connection.Reply(eventId, refusal);

@@ -12,12 +12,13 @@ namespace Chat.Server.Connections;
 internal static class PooledFrames
 {
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_packed;
 
-    public static OutboundFrame SendAck(string eventId, StoredAck ack)
+    public static OutboundFrame SendAck(string eventId, StoredAck ack, WireCodec codec)
     {
         var scratch = Scratch();
         FrameCodec.WriteSendAck(scratch, eventId, ack.Room, ack.Seq, ack.Ts, ack.Duplicate);
-        return OutboundFrame.Rent(scratch.WrittenSpan, owners: 1);
+        return OutboundFrame.Rent(In(codec, scratch.WrittenSpan), owners: 1);
     }
 
     /// <summary>
@@ -29,6 +30,33 @@ internal static class PooledFrames
         var scratch = Scratch();
         FrameCodec.WriteMessage(scratch, message.Room, message.Seq, message.Sender, message.EventId, message.Body, message.Ts);
         return scratch.WrittenSpan;
+    }
+
+    /// <summary>
+    /// <paramref name="json"/> in <paramref name="codec"/>: itself for JSON, else its MessagePack form in this thread's
+    /// second scratch buffer, valid until the next call on this thread (copy it at once, as above).
+    /// </summary>
+    public static ReadOnlySpan<byte> In(WireCodec codec, ReadOnlySpan<byte> json)
+    {
+        if (codec == WireCodec.Json)
+        {
+            return json;
+        }
+
+        var packed = PackedScratch();
+        MessagePackFrames.FromJson(json, packed);
+        return packed.WrittenSpan;
+    }
+
+    private static ArrayBufferWriter<byte> PackedScratch()
+    {
+        if (t_packed is not { Capacity: <= 64 * 1024 })
+        {
+            t_packed = new ArrayBufferWriter<byte>(1024);
+        }
+
+        t_packed.ResetWrittenCount();
+        return t_packed;
     }
 
     private static ArrayBufferWriter<byte> Scratch()

@@ -1,4 +1,5 @@
 using Chat.Protocol;
+using Chat.Protocol.Frames;
 using Chat.Server.Auth;
 using Chat.Server.Connections.Heartbeats;
 using Chat.Server.Hosting;
@@ -28,6 +29,13 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             context.Response.Headers.Upgrade = "websocket";
             context.Response.Headers.SecWebSocketVersion = "13";
             await Refuse(context, StatusCodes.Status426UpgradeRequired, ErrorCodes.BadRequest, "expected a WebSocket upgrade request (RFC 6455, version 13)");
+            return;
+        }
+
+        if (ChooseCodec(context.WebSockets.WebSocketRequestedProtocols) is not { } codec)
+        {
+            await Refuse(context, StatusCodes.Status400BadRequest, ErrorCodes.BadRequest,
+                $"none of the offered subprotocols is known here; this server speaks {string.Join(", ", WireCodecs.Subprotocols)}");
             return;
         }
 
@@ -64,10 +72,12 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
         {
             DangerousEnableCompression = false,
             KeepAliveInterval = TimeSpan.Zero,
+            // Named back only when the client offered one: a client that offers none must not get one (RFC 6455).
+            SubProtocol = context.WebSockets.WebSocketRequestedProtocols.Count > 0 ? codec.Subprotocol() : null,
         });
         var stream = context.Features.Get<WatchedStreamFeature>()?.Stream
             ?? throw new InvalidOperationException("the WebSocket was accepted without WatchedUpgrades in the pipeline");
-        await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger, stream);
+        await using var connection = new ChatConnection(socket, session, handler, options, metrics, logger, stream, codec);
         using var beat = heartbeat.Track(connection, stream);
         await ReadMembershipsAsync(session);
         connection.SendWelcome(store.Durability);
@@ -97,6 +107,26 @@ internal sealed class WebSocketEndpoint(ChatOptions options, SessionTokens sessi
             metrics.ConnectionClosed();
             logger.ConnectionClosed(connection.Id, session.UserName);
         }
+    }
+
+    // The first subprotocol offered that this server speaks, in the client's order; JSON when none is offered; null
+    // when some are offered and none is known.
+    private static WireCodec? ChooseCodec(IList<string> offered)
+    {
+        if (offered.Count == 0)
+        {
+            return WireCodec.Json;
+        }
+
+        foreach (var name in offered)
+        {
+            if (WireCodecs.OfSubprotocol(name) is { } codec)
+            {
+                return codec;
+            }
+        }
+
+        return null;
     }
 
     // On a shared store, rooms joined through another server are known here before the welcome (Cluster/MembershipsOnConnectOp).

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 
 namespace Chat.Server.Rooms;
@@ -15,11 +16,13 @@ internal sealed partial class RoomHub
     public ImmutableArray<string> RoomsOf(long userId) => _roomsOfUser.GetValueOrDefault(userId, []);
 
     /// <summary>
-    /// Queues an ephemeral push (presence, typing) on every connection of every member of the room except
-    /// <paramref name="exceptUser"/>'s. Connections already behind shed it (<see cref="ChatConnection.TrySendEphemeral"/>).
+    /// Queues an ephemeral push (presence, typing), given as JSON, on every connection of every member of the room
+    /// except <paramref name="exceptUser"/>'s, encoded once for the MessagePack connections among them. Connections
+    /// already behind shed it (<see cref="ChatConnection.TrySendEphemeral"/>).
     /// </summary>
-    public void PublishEphemeral(string room, byte[] frame, string kind, long exceptUser)
+    public void PublishEphemeral(string room, byte[] json, string kind, long exceptUser)
     {
+        byte[]? packed = null;
         foreach (var userId in MembersOf(room))
         {
             if (userId == exceptUser)
@@ -29,7 +32,7 @@ internal sealed partial class RoomHub
 
             foreach (var connection in connections.OfUser(userId))
             {
-                connection.TrySendEphemeral(frame, kind);
+                connection.TrySendEphemeral(connection.Codec == WireCodec.MessagePack ? packed ??= MessagePackFrames.FromJson(json) : json, kind);
             }
         }
     }

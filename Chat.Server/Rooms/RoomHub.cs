@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
+using Chat.Protocol.Frames;
 using Chat.Server.Connections;
 
 namespace Chat.Server.Rooms;
@@ -96,28 +97,42 @@ internal sealed partial class RoomHub(ConnectionRegistry connections)
         }
 
         // Each member's connections are read once, so the count of receivers is exact whoever connects or leaves
-        // meanwhile: the push is written once, into one pooled buffer that each receiver releases once it is sent.
+        // meanwhile: the push is written once per codec in use, into one pooled buffer per codec that each of its
+        // receivers releases once it is sent.
         var connectionsOf = ArrayPool<ImmutableArray<ChatConnection>>.Shared.Rent(users.Length);
         try
         {
-            var receivers = 0;
+            int json = 0, packed = 0;
             for (var i = 0; i < users.Length; i++)
             {
                 connectionsOf[i] = connections.OfUser(users[i]);
-                receivers += connectionsOf[i].Length;
+                foreach (var connection in connectionsOf[i])
+                {
+                    if (connection.Codec == WireCodec.MessagePack)
+                    {
+                        packed++;
+                    }
+                    else
+                    {
+                        json++;
+                    }
+                }
             }
 
-            if (receivers == 0)
+            if (json + packed == 0)
             {
                 return null;
             }
 
-            var frame = OutboundFrame.Rent(PooledFrames.Message(message), receivers);
+            var text = PooledFrames.Message(message);
+            var jsonFrame = json > 0 ? OutboundFrame.Rent(text, json) : default;
+            var packedFrame = packed > 0 ? OutboundFrame.Rent(PooledFrames.In(WireCodec.MessagePack, text), packed) : default;
             OutboundFrame? heldBack = null;
             for (var i = 0; i < users.Length; i++)
             {
                 foreach (var connection in connectionsOf[i])
                 {
+                    var frame = connection.Codec == WireCodec.MessagePack ? packedFrame : jsonFrame;
                     if (ReferenceEquals(connection, holdBack))
                     {
                         heldBack = frame;

@@ -25,6 +25,30 @@ public sealed class ChatClientTests
     }
 
     [Test]
+    public async Task A_msgpack_client_and_a_json_client_chat_with_the_same_calls()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var ann = await Clients.ConnectedAsync(server.BaseAddress, "ann", codec: Chat.Protocol.Frames.WireCodec.MessagePack);
+        await using var bob = await Clients.ConnectedAsync(server.BaseAddress, "bob");
+        await ann.JoinAsync("general");
+        await bob.JoinAsync("general");
+        var raw = new List<string>();
+        ann.RawFrameReceived += text => { lock (raw) { raw.Add(text); } };
+
+        var fromAnn = await ann.SendAsync("general", "packed");
+        var fromBob = await bob.SendAsync("general", "text");
+
+        ann.Welcome!.Codec.Should().Be("msgpack");
+        bob.Welcome!.Codec.Should().Be("json");
+        (await Clients.ReadAsync(bob, 2)).Select(m => (m.Seq, m.Body)).Should().Equal((fromAnn.Seq, "packed"), (fromBob.Seq, "text"));
+        (await Clients.ReadAsync(ann, 2)).Select(m => (m.Seq, m.Body)).Should().Equal((fromAnn.Seq, "packed"), (fromBob.Seq, "text"));
+        lock (raw)
+        {
+            raw.Should().Contain(t => t.Contains("\"body\":\"text\"", StringComparison.Ordinal), "raw frames are shown as JSON on either codec");
+        }
+    }
+
+    [Test]
     public async Task A_nack_fails_the_call_with_its_code()
     {
         await using var server = await TestServer.StartAsync();

@@ -25,7 +25,7 @@ public sealed class OutboundFrameTests
             .Select((id, room, seq, ts, duplicate) => (id, ack: new StoredAck(room, seq, ts, duplicate, Timings: null)))
             .Sample(x =>
             {
-                var frame = PooledFrames.SendAck(x.id, x.ack);
+                var frame = PooledFrames.SendAck(x.id, x.ack, WireCodec.Json);
                 frame.Bytes.ToArray().Should().Equal(FrameCodec.Write(x.ack.ToFrame(x.id)));
                 frame.Release();
             }, iter: 1_000);

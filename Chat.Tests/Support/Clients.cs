@@ -5,7 +5,8 @@ namespace Chat.Tests.Support;
 internal static class Clients
 {
     /// <summary>A registered, logged-in, connected client of the server at <paramref name="address"/>.</summary>
-    public static async Task<ChatClient> ConnectedAsync(Uri address, string user, TimeSpan? eventTimeout = null)
+    public static async Task<ChatClient> ConnectedAsync(Uri address, string user, TimeSpan? eventTimeout = null,
+        Chat.Protocol.Frames.WireCodec codec = Chat.Protocol.Frames.WireCodec.Json)
     {
         var client = new ChatClient(new ChatClientOptions
         {
@@ -13,6 +14,7 @@ internal static class Clients
             EventTimeout = eventTimeout ?? TimeSpan.FromSeconds(60),
             ReconnectMinDelay = TimeSpan.FromMilliseconds(20),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            Codec = codec,
         });
         await client.RegisterAsync(user, "correct horse");
         await client.LoginAsync(user, "correct horse");
