@@ -39,17 +39,23 @@ internal sealed class SendOp(IWriteRequester requester, string eventId, string r
                 return;
         }
 
-        OutboundFrame? heldBack = null;
-        var fanoutStart = Stopwatch.GetTimestamp();
-        if (_write.Outcome == MessageOutcome.Stored)
+        // The push and the sender's ack and echo are queued under one hold of the room's turns: on a shared store the
+        // next message may arrive from another server on another thread the moment the turn moves on, and it must not
+        // reach the sender's socket before the sender's own message does.
+        using (context.Rooms.HoldTurns())
         {
-            var message = new StoredMessage(room, _write.Seq, Requester.Session.UserName, EventId, body, _write.Ts);
-            heldBack = context.Rooms.Publish(message, holdBack: Requester.Connection);
-            context.News.MessageStored(message);
-        }
+            OutboundFrame? heldBack = null;
+            var fanoutStart = Stopwatch.GetTimestamp();
+            if (_write.Outcome == MessageOutcome.Stored)
+            {
+                var message = new StoredMessage(room, _write.Seq, Requester.Session.UserName, EventId, body, _write.Ts);
+                heldBack = context.Rooms.Publish(message, holdBack: Requester.Connection);
+                context.News.MessageStored(message);
+            }
 
-        var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
-        var duplicate = _write.Outcome == MessageOutcome.Duplicate;
-        AnswerStored(new StoredAck(room, _write.Seq, _write.Ts, duplicate, Timings(context, fanoutTicks, _write.ApplyTicks)), echo: heldBack);
+            var fanoutTicks = Stopwatch.GetTimestamp() - fanoutStart;
+            var duplicate = _write.Outcome == MessageOutcome.Duplicate;
+            AnswerStored(new StoredAck(room, _write.Seq, _write.Ts, duplicate, Timings(context, fanoutTicks, _write.ApplyTicks)), echo: heldBack);
+        }
     }
 }

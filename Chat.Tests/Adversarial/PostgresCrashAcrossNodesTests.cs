@@ -51,8 +51,8 @@ public sealed class PostgresCrashAcrossNodesTests
         order.Select(o => o.Value).Should().Equal(Enumerable.Range(1, 3 * Each).Select(i => (long)i), "one gapless order");
         foreach (var (socket, result) in sockets.Zip(results))
         {
-            var pushes = result.Pushes.Concat(await socket.PushesAsync(3 * Each - result.Pushes.Count)).Select(m => (m.Seq, m.Id));
-            pushes.Should().Equal(order, "every socket got every message once, in seq order");
+            var pushes = result.Pushes.Concat(await socket.PushesAsync(3 * Each - result.Pushes.Count)).Select(m => (m.Seq, m.Id)).ToList();
+            pushes.Should().Equal(order, $"every socket got every message once, in seq order ({FirstDifference(pushes, order)})");
             socket.Socket.State.Should().Be(WebSocketState.Open, "the store's crash closes no socket");
         }
 
@@ -67,6 +67,14 @@ public sealed class PostgresCrashAcrossNodesTests
         {
             await socket.DisposeAsync();
         }
+    }
+
+    // Where two lists of pushes part, for a failure's message: the whole lists are too long to show.
+    private static string FirstDifference(List<(long Seq, string Id)> got, List<(long Seq, string Id)> wanted)
+    {
+        var at = Enumerable.Range(0, Math.Min(got.Count, wanted.Count)).FirstOrDefault(i => got[i] != wanted[i], -1);
+        return at < 0 ? $"{got.Count} pushes, {wanted.Count} wanted"
+            : $"at {at}: got {string.Join(" ", got.Skip(at).Take(5))}, wanted {string.Join(" ", wanted.Skip(at).Take(5))}";
     }
 
     // Sends one at a time, each again with the same id while it is refused as unavailable; bounded by a deadline.
