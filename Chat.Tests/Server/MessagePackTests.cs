@@ -183,6 +183,71 @@ public sealed class MessagePackTests
         socket.CloseStatus.Should().Be((WebSocketCloseStatus)CloseCodes.MessageTooBig);
     }
 
+    [Test]
+    public async Task A_push_to_members_of_both_codecs_is_encoded_once_per_codec()
+    {
+        var pool = new CountingPool();
+        using var replaced = FramePool.Replace(pool);
+        await using var server = await TestServer.StartAsync();
+        var sender = await server.RegisterAndLoginAsync("sender");
+        (await HttpApi.JoinAsync(server.Http, sender.Token, "general")).EnsureSuccessStatusCode();
+        var json = new List<TestSocket>();
+        var packed = new List<PackedSocket>();
+        for (var i = 0; i < 3; i++)
+        {
+            var text = await server.ConnectAsync((await server.RegisterAndLoginAsync($"json{i}")).Token);
+            await text.AckAsync(new JoinFrame("j", "general"));
+            json.Add(text);
+            var binary = await PackedSocket.ConnectAsync(server, (await server.RegisterAndLoginAsync($"pack{i}")).Token, WireCodecs.MessagePackSubprotocol);
+            await binary.ReceiveFrameAsync();
+            await binary.SendPackedAsync("""{"type":"join","id":"j","room":"general"}""");
+            await binary.FirstAsync<AckFrame>(a => a.Id == "j");
+            packed.Add(binary);
+        }
+
+        var before = pool.Rented;
+        // Over HTTP, so that no ack of the sender's is rented from the pool: what it rents is the push alone.
+        (await HttpApi.SendAsync(server.Http, sender.Token, "general", "once", "to six sockets")).EnsureSuccessStatusCode();
+        foreach (var socket in json)
+        {
+            (await socket.FirstAsync<MessageFrame>(m => m.Id == "once")).Body.Should().Be("to six sockets");
+        }
+
+        foreach (var socket in packed)
+        {
+            (await socket.FirstAsync<MessageFrame>(m => m.Id == "once")).Body.Should().Be("to six sockets");
+        }
+
+        (pool.Rented - before).Should().Be(2, "one buffer for the three JSON sockets, one for the three MessagePack ones");
+        foreach (var socket in json)
+        {
+            await socket.DisposeAsync();
+        }
+
+        foreach (var socket in packed)
+        {
+            await socket.DisposeAsync();
+        }
+    }
+
+    /// <summary>Hands out fresh arrays and counts them.</summary>
+    private sealed class CountingPool : System.Buffers.ArrayPool<byte>
+    {
+        private int _rented;
+
+        public int Rented => Volatile.Read(ref _rented);
+
+        public override byte[] Rent(int minimumLength)
+        {
+            Interlocked.Increment(ref _rented);
+            return new byte[minimumLength];
+        }
+
+        public override void Return(byte[] array, bool clearArray = false)
+        {
+        }
+    }
+
     // The top-level map of one MessagePack message: string keys, values as the reader gives them (ints as long).
     private static Dictionary<string, object?> MapOf(byte[] message)
     {
