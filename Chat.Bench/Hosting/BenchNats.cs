@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Chat.Bench.Hosting;
@@ -22,8 +20,8 @@ internal sealed class BenchNats : IAsyncDisposable
     private BenchNats(string binary)
     {
         _binary = binary;
-        _port = FreePort();
-        _monitorPort = FreePort();
+        _port = LoopbackPorts.Free();
+        _monitorPort = LoopbackPorts.Free();
     }
 
     /// <summary>What the nodes are given as <c>Chat:Nats</c>.</summary>
@@ -84,26 +82,7 @@ internal sealed class BenchNats : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _port, cancellationToken);
-                return;
-            }
-            catch (SocketException) when (attempt < 100 && !_process.HasExited)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        await LoopbackPorts.WaitListeningAsync(_port, _process, TimeSpan.FromSeconds(5), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Chat.Bench.Hosting;
 
@@ -23,7 +21,7 @@ internal sealed class BenchNginx : IAsyncDisposable
     {
         var binary = Binaries.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("the cluster scenario needs nginx (apt-get install nginx)");
-        var nginx = new BenchNginx(FreePort());
+        var nginx = new BenchNginx(LoopbackPorts.Free());
         // Run as root, nginx's workers are "nobody": they must reach their temp folders inside.
         if (!OperatingSystem.IsWindows())
         {
@@ -47,26 +45,8 @@ internal sealed class BenchNginx : IAsyncDisposable
         nginx._process.ErrorDataReceived += (_, _) => { };
         nginx._process.BeginOutputReadLine();
         nginx._process.BeginErrorReadLine();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, nginx.Address.Port, cancellationToken);
-                return nginx;
-            }
-            catch (SocketException) when (attempt < 200 && !nginx._process.HasExited)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        await LoopbackPorts.WaitListeningAsync(nginx.Address.Port, nginx._process, TimeSpan.FromSeconds(10), cancellationToken);
+        return nginx;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Chat.Bench.Hosting;
 
@@ -40,8 +38,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var dll = Path.Combine(repositoryRoot, "Chat.Server", "bin", "Release", "net10.0", "Chat.Server.dll");
         var folder = Directory.CreateTempSubdirectory("chat-bench-").FullName;
-        var http1 = new Uri($"http://127.0.0.1:{FreePort()}");
-        var http2 = new Uri($"http://127.0.0.1:{FreePort()}");
+        var http1 = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
+        var http2 = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
         // Through bash so that the server's soft open-file limit is raised to the hard one (every connection is a file);
         // exec keeps the process id, so the server is still stopped by its own PID.
         var start = new ProcessStartInfo("bash")
@@ -98,7 +96,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartBareAsync(CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("chat-bench-bare-").FullName;
-        var http1 = new Uri($"http://127.0.0.1:{FreePort()}");
+        var http1 = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
         var start = new ProcessStartInfo("bash")
         {
             WorkingDirectory = folder,
@@ -196,13 +194,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"the server did not become healthy in 30 s; see {LogPath}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>SIGKILL: the server dies as it would if its machine did, closing nothing.</summary>

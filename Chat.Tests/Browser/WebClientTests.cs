@@ -31,14 +31,8 @@ public sealed class WebClientTests
     public async Task Two_people_in_two_browsers_chat_in_a_room()
     {
         await using var server = await TestServer.StartAsync();
-        await using var annContext = await _chromium.NewContextAsync(server);
-        await using var bobContext = await _chromium.NewContextAsync(server);
-        var ann = await ChatPage.OpenAsync(annContext);
-        var bob = await ChatPage.OpenAsync(bobContext);
-        await ann.RegisterAsync("ann");
-        await bob.RegisterAsync("bob");
-        await ann.JoinAsync("lobby");
-        await bob.JoinAsync("lobby");
+        await using var contexts = await TwoInTheLobbyAsync(server);
+        var (ann, bob) = (contexts.Ann, contexts.Bob);
 
         await ann.SendAsync("hello bob");
         await Expect(bob.MessagesWithBody("hello bob")).ToHaveCountAsync(1);
@@ -58,14 +52,8 @@ public sealed class WebClientTests
     {
         const string Markup = "<img src=x onerror=\"window.pwned=1\"><b id=\"bold\">bold</b><script>window.pwned=2</script>";
         await using var server = await TestServer.StartAsync();
-        await using var annContext = await _chromium.NewContextAsync(server);
-        await using var bobContext = await _chromium.NewContextAsync(server);
-        var ann = await ChatPage.OpenAsync(annContext);
-        var bob = await ChatPage.OpenAsync(bobContext);
-        await ann.RegisterAsync("ann");
-        await bob.RegisterAsync("bob");
-        await ann.JoinAsync("lobby");
-        await bob.JoinAsync("lobby");
+        await using var contexts = await TwoInTheLobbyAsync(server);
+        var (ann, bob) = (contexts.Ann, contexts.Bob);
 
         await ann.SendAsync(Markup);
 
@@ -128,6 +116,28 @@ public sealed class WebClientTests
         await Expect(page.Page.GetByRole(AriaRole.Button, new() { Name = "lobby", Exact = true })).ToBeVisibleAsync();
     }
 
+    // Ann and Bob, each in a browser profile of their own, registered and in the room "lobby".
+    private async Task<TwoPeople> TwoInTheLobbyAsync(TestServer server)
+    {
+        var annContext = await _chromium.NewContextAsync(server);
+        var bobContext = await _chromium.NewContextAsync(server);
+        var people = new TwoPeople(annContext, bobContext, await ChatPage.OpenAsync(annContext), await ChatPage.OpenAsync(bobContext));
+        await people.Ann.RegisterAsync("ann");
+        await people.Bob.RegisterAsync("bob");
+        await people.Ann.JoinAsync("lobby");
+        await people.Bob.JoinAsync("lobby");
+        return people;
+    }
+
+    private sealed record TwoPeople(IBrowserContext AnnContext, IBrowserContext BobContext, ChatPage Ann, ChatPage Bob) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await AnnContext.DisposeAsync();
+            await BobContext.DisposeAsync();
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -159,14 +169,8 @@ public sealed class WebClientTests
     public async Task A_message_typed_while_the_server_is_down_is_delivered_once_when_it_returns()
     {
         await using var server = await TestServer.StartAsync();
-        await using var annContext = await _chromium.NewContextAsync(server);
-        await using var bobContext = await _chromium.NewContextAsync(server);
-        var ann = await ChatPage.OpenAsync(annContext);
-        var bob = await ChatPage.OpenAsync(bobContext);
-        await ann.RegisterAsync("ann");
-        await bob.RegisterAsync("bob");
-        await ann.JoinAsync("lobby");
-        await bob.JoinAsync("lobby");
+        await using var contexts = await TwoInTheLobbyAsync(server);
+        var (ann, bob) = (contexts.Ann, contexts.Bob);
 
         await server.StopAsync();
         await Expect(ann.ConnectionState).ToContainTextAsync("Offline", new() { Timeout = 10_000 });
