@@ -83,8 +83,7 @@ internal sealed class FrameHandler(ChatOptions options, StoreWriter writer, Room
             return FrameCodec.ReadClientFrame(message.Span);
         }
 
-        var json = t_json is { Capacity: <= 64 * 1024 } reused ? reused : t_json = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        json.ResetWrittenCount();
+        var json = PooledFrames.Scratch(ref t_json);
         return MessagePackFrames.TryToJson(message, json, out var error)
             ? FrameCodec.ReadClientFrame(json.WrittenSpan)
             : ClientFrameReadResult.Fail(null, error!);

@@ -43,31 +43,25 @@ internal static class PooledFrames
             return json;
         }
 
-        var packed = PackedScratch();
+        var packed = Scratch(ref t_packed);
         MessagePackFrames.FromJson(json, packed);
         return packed.WrittenSpan;
     }
 
-    private static ArrayBufferWriter<byte> PackedScratch()
+    private static ArrayBufferWriter<byte> Scratch() => Scratch(ref t_scratch);
+
+    /// <summary>
+    /// The thread's buffer in <paramref name="slot"/>, emptied; a new one when there is none or the last was grown past
+    /// 64 KiB (a very long body must not keep its buffer on this thread for ever).
+    /// </summary>
+    public static ArrayBufferWriter<byte> Scratch(ref ArrayBufferWriter<byte>? slot)
     {
-        if (t_packed is not { Capacity: <= 64 * 1024 })
+        if (slot is not { Capacity: <= 64 * 1024 })
         {
-            t_packed = new ArrayBufferWriter<byte>(1024);
+            slot = new ArrayBufferWriter<byte>(1024);
         }
 
-        t_packed.ResetWrittenCount();
-        return t_packed;
-    }
-
-    private static ArrayBufferWriter<byte> Scratch()
-    {
-        // A very long body must not keep its buffer on this thread for ever.
-        if (t_scratch is not { Capacity: <= 64 * 1024 })
-        {
-            t_scratch = new ArrayBufferWriter<byte>(1024);
-        }
-
-        t_scratch.ResetWrittenCount();
-        return t_scratch;
+        slot.ResetWrittenCount();
+        return slot;
     }
 }
