@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using Nerdbank.MessagePack;
 
 namespace Chat.Protocol.Frames;
@@ -222,18 +223,27 @@ public static class MessagePackFrames
     }
 
     // A str's bytes: a slice of the input when contiguous (always, for one message in one array), else a pooled copy.
+    // They are checked here because the JSON writer does not refuse invalid UTF-8: it writes U+FFFD in its place.
     private static ReadOnlySpan<byte> ReadUtf8(ref MessagePackReader reader, out byte[]? rented)
     {
         rented = null;
-        if (reader.TryReadStringSpan(out var span))
+        ReadOnlySpan<byte> span;
+        if (!reader.TryReadStringSpan(out span))
         {
-            return span;
+            var sequence = reader.ReadStringSequence() ?? throw new ArgumentException("a string was nil");
+            rented = ArrayPool<byte>.Shared.Rent((int)sequence.Length);
+            sequence.CopyTo(rented);
+            span = rented.AsSpan(0, (int)sequence.Length);
         }
 
-        var sequence = reader.ReadStringSequence() ?? throw new ArgumentException("a string was nil");
-        rented = ArrayPool<byte>.Shared.Rent((int)sequence.Length);
-        sequence.CopyTo(rented);
-        return rented.AsSpan(0, (int)sequence.Length);
+        if (!Utf8.IsValid(span))
+        {
+            Return(rented);
+            rented = null;
+            throw new ArgumentException("a str must be valid UTF-8");
+        }
+
+        return span;
     }
 
     private static void Return(byte[]? rented)

@@ -79,6 +79,15 @@ public sealed class MessagePackFramesTests
         }).Should().Contain("nested");
     }
 
+    [Test]
+    public void A_str_that_is_not_UTF8_is_refused_as_a_value_and_as_a_key()
+    {
+        // The JSON writer would put U+FFFD in its place and the frame would pass as another one than was sent.
+        byte[] invalid = [0xC3, 0x28];
+        Refused((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("x"); w.WriteString(invalid); }).Should().Contain("UTF-8");
+        Refused((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.WriteString(invalid); w.Write("x"); }).Should().Contain("UTF-8");
+    }
+
     private delegate void Write(ref MessagePackWriter writer);
 
     private static string ToJsonText(Write write)
