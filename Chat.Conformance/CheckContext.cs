@@ -77,9 +77,10 @@ internal sealed class CheckContext(ConformanceOptions options, HttpClient http, 
     public Task<RawSocket> ConnectAsync(Session session, string? label = null) =>
         ConnectAsync(o => o.SetRequestHeader("Authorization", "Bearer " + session.Token), label ?? $"socket of {session.User}");
 
-    public async Task<RawSocket> ConnectAsync(Action<ClientWebSocketOptions> configure, string label)
+    /// <summary>A socket in the run's codec (<c>--codec</c>), or in <paramref name="codec"/> when a check needs one.</summary>
+    public async Task<RawSocket> ConnectAsync(Action<ClientWebSocketOptions> configure, string label, Codec? codec = null)
     {
-        var socket = await RawSocket.ConnectAsync(WebSocketUri, configure, Timeout, $"{label} #{_sockets.Count + 1}");
+        var socket = await RawSocket.ConnectAsync(WebSocketUri, configure, Timeout, $"{label} #{_sockets.Count + 1}", codec ?? options.Codec);
         _sockets.Add(socket);
         return socket;
     }
@@ -186,7 +187,7 @@ internal sealed class CheckContext(ConformanceOptions options, HttpClient http, 
         await Expect.OkAsync(response, System.Net.HttpStatusCode.OK, $"PUT {RoomPath(room, "/members/me")}");
     }
 
-    /// <summary>Fails when a socket of this check saw a frame that is not a JSON object with a type (sections 1 and 4).</summary>
+    /// <summary>Fails when a socket of this check saw a frame that is not an object with a type in its codec (sections 1 and 4).</summary>
     public void VerifyWire()
     {
         foreach (var socket in _sockets)

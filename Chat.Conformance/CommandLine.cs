@@ -13,6 +13,7 @@ internal sealed record CommandLine(ConformanceOptions? Options, string? Error, b
         string? json = null, only = null;
         Uri? http2Url = null;
         var http2 = false;
+        var codec = Codec.Json;
         var timeout = TimeSpan.FromSeconds(5);
         var users = new List<Account>();
         for (var i = 0; i < args.Count; i++)
@@ -32,17 +33,13 @@ internal sealed record CommandLine(ConformanceOptions? Options, string? Error, b
 
                     break;
                 case "--codec":
-                    var codec = Value();
-                    if (codec == "msgpack")
+                    var name = Value();
+                    if (name is not ("json" or "msgpack"))
                     {
-                        return Fail("--codec msgpack: this kit speaks json only for now");
+                        return Fail($"--codec must be json or msgpack, not '{name}'");
                     }
 
-                    if (codec != "json")
-                    {
-                        return Fail($"--codec must be json or msgpack, not '{codec}'");
-                    }
-
+                    codec = name == "msgpack" ? Codec.MessagePack : Codec.Json;
                     break;
                 case "--user":
                     var pair = Value();
@@ -114,6 +111,7 @@ internal sealed record CommandLine(ConformanceOptions? Options, string? Error, b
             Http2 = http2,
             Http2Server = http2Url,
             Timeout = timeout,
+            Codec = codec,
         }, null);
     }
 

@@ -1,3 +1,5 @@
+using Chat.Conformance.Wire;
+
 namespace Chat.Conformance;
 
 /// <summary>An account the kit may use instead of registering one.</summary>
@@ -20,6 +22,9 @@ public sealed record ConformanceOptions
 
     /// <summary>The server's cleartext HTTP/2 listener (<c>Chat:Http2Urls</c>), for the checks that need it.</summary>
     public Uri? Http2Server { get; init; }
+
+    /// <summary>The codec every socket of the run speaks, unless a check is about another one (section 3).</summary>
+    public Codec Codec { get; init; } = Codec.Json;
 
     /// <summary>How long any single wait lasts before the check fails: 5 s by default.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);

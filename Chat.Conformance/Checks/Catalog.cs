@@ -12,6 +12,7 @@ internal static class Catalog
         .. Http2Checks.All,
         .. HandshakeChecks.All,
         .. FrameChecks.All,
+        .. MessagePackChecks.All,
         .. EventIdChecks.All,
         .. EventRuleChecks.All,
         .. PagingChecks.All,

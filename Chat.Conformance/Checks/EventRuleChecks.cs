@@ -19,6 +19,7 @@ internal static class EventRuleChecks
         new("5.2", "fields: an unknown type, a missing, mistyped, null or out-of-range field is bad_request with the event's id", 1, BadFields),
         new("5.2", "rule order: bad_request, then too_large, before the room's not_found and forbidden", 1, RuleOrder),
         new("5.2", "fields: unknown fields in client frames are ignored", 1, UnknownFields),
+        new("1", "integers: a number with a fraction or an exponent (5.0, 5e0) where an integer goes is bad_request", 1, IntegerForms),
     ];
 
     // Section 6.2: write acks carry timings when the welcome says the setting is on.
@@ -217,5 +218,24 @@ internal static class EventRuleChecks
         var join = c.Frame("join", await c.RoomAsync());
         join["body"] = 12;
         await socket.AckAsync(join);
+    }
+
+    private static async Task IntegerForms(CheckContext c)
+    {
+        var socket = await c.ConnectAsync(0);
+        var room = await c.RoomAsync();
+        await socket.AckAsync(c.Frame("join", room));
+        foreach (var form in new[] { "5.0", "5e0" })
+        {
+            var history = c.Frame("history", room);
+            history["limit"] = JsonNode.Parse(form);
+            var reply = await socket.RequestAsync(history);
+            Expect.That(reply.Str("code") == "bad_request", $"a history with \"limit\": {form}: expected bad_request, got {reply.Show()}");
+            Expect.Nack(reply, history.Str("id"), "bad_request");
+        }
+
+        var five = c.Frame("history", room);
+        five["limit"] = 5;
+        await socket.AckAsync(five);
     }
 }

@@ -93,7 +93,7 @@ internal static class HandshakeChecks
         {
             o.SetRequestHeader("Authorization", "Bearer " + session.Token);
             o.AddSubProtocol("chat.v1.json");
-        }, "socket offering chat.v1.json");
+        }, "socket offering chat.v1.json", Codec.Json);
         Expect.Equal(socket.Welcome.Str("codec"), "json", "welcome.codec");
     }
 

@@ -8,8 +8,10 @@ namespace Chat.Conformance.Wire;
 
 /// <summary>
 /// One WebSocket to the server, read by a loop of its own into a list of every frame received, so that a check can
-/// wait for a frame, count frames, or look at their order after the fact. Frames that are not one JSON object with a
-/// string <c>type</c> are kept as wire violations, which fail the check that opened the socket.
+/// wait for a frame, count frames, or look at their order after the fact. The socket speaks the codec the server named
+/// back (section 3); frames are <see cref="JsonObject"/>s on both, so checks do not depend on it. Frames that are not
+/// one object with a string <c>type</c> in the codec's form are kept as wire violations, which fail the check that
+/// opened the socket.
 /// </summary>
 internal sealed class RawSocket : IAsyncDisposable
 {
@@ -26,14 +28,18 @@ internal sealed class RawSocket : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reader = Task.CompletedTask;
 
-    private RawSocket(ClientWebSocket socket, TimeSpan timeout, string label)
+    private RawSocket(ClientWebSocket socket, TimeSpan timeout, string label, Codec codec)
     {
         _socket = socket;
         _timeout = timeout;
         Label = label;
+        Codec = codec;
     }
 
     public string Label { get; }
+
+    /// <summary>What this connection speaks: the subprotocol the server named back.</summary>
+    public Codec Codec { get; }
 
     /// <summary>The first frame, which section 6.1 says is always <c>welcome</c>.</summary>
     public JsonObject Welcome { get; private set; } = [];
@@ -54,12 +60,18 @@ internal sealed class RawSocket : IAsyncDisposable
 
     public Task<(WebSocketCloseStatus? Status, string? Reason)> Closed => _closed.Task;
 
-    public static async Task<RawSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions> configure, TimeSpan timeout, string label)
+    /// <summary>Opens a socket; <paramref name="codec"/> MessagePack offers <c>chat.v1.msgpack</c> and fails unless it is chosen.</summary>
+    public static async Task<RawSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions> configure, TimeSpan timeout, string label, Codec codec)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         // The server pings; the kit need not, and a ping of its own would only add frames to reason about.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (codec == Codec.MessagePack)
+        {
+            socket.Options.AddSubProtocol(codec.Subprotocol());
+        }
+
         configure(socket.Options);
         using (var cts = new CancellationTokenSource(timeout))
         {
@@ -75,7 +87,15 @@ internal sealed class RawSocket : IAsyncDisposable
             }
         }
 
-        var raw = new RawSocket(socket, timeout, label);
+        var spoken = socket.SubProtocol == Codec.MessagePack.Subprotocol() ? Codec.MessagePack : Codec.Json;
+        if (codec == Codec.MessagePack && spoken != codec)
+        {
+            await Quietly(() => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None));
+            socket.Dispose();
+            throw new CheckFailedException($"{label}: offered chat.v1.msgpack, the server named back {(socket.SubProtocol is { } s ? "'" + s + "'" : "no subprotocol")} (section 3)");
+        }
+
+        var raw = new RawSocket(socket, timeout, label, spoken);
         raw._reader = Task.Run(raw.ReadLoopAsync);
         JsonObject first;
         try
@@ -84,6 +104,11 @@ internal sealed class RawSocket : IAsyncDisposable
             if (first.Type() != "welcome")
             {
                 throw new CheckFailedException($"{label}: the first frame is not welcome but {first.Show()}");
+            }
+
+            if (first.Str("codec") is { } said && said != spoken.WelcomeName())
+            {
+                throw new CheckFailedException($"{label}: the connection speaks {spoken.WelcomeName()}, welcome.codec says '{said}' (section 6.1)");
             }
         }
         catch
@@ -110,7 +135,19 @@ internal sealed class RawSocket : IAsyncDisposable
     /// <summary>Frames after the welcome matching <paramref name="predicate"/>, in arrival order.</summary>
     public List<JsonObject> Where(Func<JsonObject, bool> predicate) => Frames.Skip(1).Where(predicate).ToList();
 
-    public async Task SendAsync(JsonObject frame) => await SendTextAsync(frame.ToJsonString());
+    /// <summary>Sends a frame in the connection's codec.</summary>
+    public Task SendAsync(JsonObject frame, int fragmentSize = int.MaxValue) => SendBytesAsync(Encode(frame), Codec.MessageType(), fragmentSize);
+
+    /// <summary>
+    /// Sends the frame that <paramref name="json"/> writes, in the connection's codec: as this text on JSON, as the
+    /// same fields in the same order on MessagePack.
+    /// </summary>
+    public Task SendJsonAsync(string json) =>
+        Codec == Codec.MessagePack ? SendBytesAsync(MessagePackNodes.Encode(JsonNode.Parse(json)), WebSocketMessageType.Binary) : SendTextAsync(json);
+
+    /// <summary>The bytes of one message carrying <paramref name="frame"/> on this connection.</summary>
+    public byte[] Encode(JsonObject frame) =>
+        Codec == Codec.MessagePack ? MessagePackNodes.Encode(frame) : Encoding.UTF8.GetBytes(frame.ToJsonString());
 
     public Task SendTextAsync(string text) => SendBytesAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
 
@@ -372,9 +409,18 @@ internal sealed class RawSocket : IAsyncDisposable
     {
         JsonObject? frame = null;
         string? violation = null;
-        if (type != WebSocketMessageType.Text)
+        if (type != Codec.MessageType())
         {
-            violation = $"a binary message of {bytes.Length} bytes (section 4: frames are text)";
+            violation = $"a {type.ToString().ToLowerInvariant()} message of {bytes.Length} bytes on a {Codec.WelcomeName()} connection (section 4)";
+        }
+        else if (Codec == Codec.MessagePack)
+        {
+            frame = MessagePackNodes.Decode(bytes, out violation);
+            if (frame is not null && (frame["type"] is not JsonValue t || !t.TryGetValue<string>(out _)))
+            {
+                violation = $"a frame without a string type: {frame.Show()}";
+                frame = null;
+            }
         }
         else
         {
@@ -414,6 +460,18 @@ internal sealed class RawSocket : IAsyncDisposable
             var changed = _changed;
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
             changed.TrySetResult();
+        }
+    }
+
+    private static async Task Quietly(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Only a courtesy close: the check fails either way.
         }
     }
 

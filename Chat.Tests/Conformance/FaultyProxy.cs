@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Chat.Protocol.Frames;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -121,6 +122,11 @@ internal sealed class FaultyProxy : IAsyncDisposable
             }
         }
 
+        foreach (var subprotocol in context.WebSockets.WebSocketRequestedProtocols)
+        {
+            upstream.Options.AddSubProtocol(subprotocol);
+        }
+
         try
         {
             await upstream.ConnectAsync(new UriBuilder(target) { Scheme = "ws", Path = "/ws" }.Uri, context.RequestAborted);
@@ -131,7 +137,7 @@ internal sealed class FaultyProxy : IAsyncDisposable
             return;
         }
 
-        using var downstream = await context.WebSockets.AcceptWebSocketAsync();
+        using var downstream = await context.WebSockets.AcceptWebSocketAsync(upstream.SubProtocol);
         var toServer = PumpAsync(downstream, upstream, NoRewrite, closeTarget: true);
         var toClient = PumpAsync(upstream, downstream, fault.OnServerMessage, closeTarget: !fault.KeepsOpen);
         await Task.WhenAll(toServer, toClient);
@@ -169,7 +175,7 @@ internal sealed class FaultyProxy : IAsyncDisposable
 
                 var bytes = message.ToArray();
                 message.SetLength(0);
-                List<byte[]> outgoing = result.MessageType == WebSocketMessageType.Text ? [.. rewrite(result.MessageType, bytes)] : [bytes];
+                List<byte[]> outgoing = [.. rewrite(result.MessageType, bytes)];
 
                 foreach (var frame in outgoing)
                 {
@@ -205,7 +211,19 @@ internal sealed class FaultyProxy : IAsyncDisposable
 
         public bool KeepsOpen => fault == Fault.KeepOpenAfterClose;
 
+        /// <summary>What reaches the client for one server message; a MessagePack one is judged as the JSON it stands for.</summary>
         public IEnumerable<byte[]> OnServerMessage(WebSocketMessageType type, byte[] bytes)
+        {
+            if (type == WebSocketMessageType.Text)
+            {
+                return OnFrame(bytes);
+            }
+
+            var json = MessagePackFrames.ToJson(bytes) ?? throw new InvalidOperationException("the server sent a binary message that is not a frame");
+            return OnFrame(json).Select(frame => MessagePackFrames.FromJson(frame)).ToList();
+        }
+
+        private IEnumerable<byte[]> OnFrame(byte[] bytes)
         {
             var frame = JsonNode.Parse(bytes) as JsonObject;
             var kind = frame?["type"]?.GetValue<string>();

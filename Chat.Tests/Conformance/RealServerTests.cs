@@ -1,4 +1,5 @@
 using Chat.Conformance;
+using Chat.Conformance.Wire;
 using Chat.Tests.Support;
 
 namespace Chat.Tests.Conformance;
@@ -6,10 +7,10 @@ namespace Chat.Tests.Conformance;
 /// <summary>The conformance kit against the real server, in this process.</summary>
 public sealed class RealServerTests
 {
-    internal static async Task<Report> RunKitAsync(Uri server, string? only = null)
+    internal static async Task<Report> RunKitAsync(Uri server, string? only = null, Codec codec = Codec.Json)
     {
         var output = new StringWriter();
-        var report = await ConformanceKit.RunAsync(new ConformanceOptions { Server = server, Only = only }, output);
+        var report = await ConformanceKit.RunAsync(new ConformanceOptions { Server = server, Only = only, Codec = codec }, output);
         await TestContext.Out.WriteLineAsync(output.ToString());
         return report;
     }
@@ -26,6 +27,19 @@ public sealed class RealServerTests
         report.Results.Where(r => r.Outcome == Outcome.Skipped).Should().OnlyContain(r =>
             r.Name.Contains("HTTP/2", StringComparison.Ordinal) || r.Name.Contains("eventsPerSecond", StringComparison.Ordinal),
             "only the HTTP/2 checks (no --http2) and the rate checks (TestServer turns the rate off) may skip");
+    }
+
+    [Test]
+    public async Task Over_MessagePack_the_real_server_passes_every_check_of_the_kit_too()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var report = await RunKitAsync(server.BaseAddress, codec: Codec.MessagePack);
+
+        report.Failures.Select(f => $"{f.Name}: {f.Detail}").Should().BeEmpty();
+        report.Passed.Should().BeGreaterThanOrEqualTo(40);
+        report.Results.Where(r => r.Outcome == Outcome.Skipped).Should().OnlyContain(r =>
+            r.Name.Contains("HTTP/2", StringComparison.Ordinal) || r.Name.Contains("eventsPerSecond", StringComparison.Ordinal));
     }
 
     [Test]
