@@ -87,12 +87,17 @@ internal sealed class RawSocket : IAsyncDisposable
             }
         }
 
-        var spoken = socket.SubProtocol == Codec.MessagePack.Subprotocol() ? Codec.MessagePack : Codec.Json;
+        var chosen = socket.SubProtocol;
+        var spoken = chosen == Codec.MessagePack.Subprotocol() ? Codec.MessagePack : Codec.Json;
         if (codec == Codec.MessagePack && spoken != codec)
         {
-            await Quietly(() => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None));
+            using (var cts = new CancellationTokenSource(timeout))
+            {
+                await Quietly(() => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token));
+            }
+
             socket.Dispose();
-            throw new CheckFailedException($"{label}: offered chat.v1.msgpack, the server named back {(socket.SubProtocol is { } s ? "'" + s + "'" : "no subprotocol")} (section 3)");
+            throw new CheckFailedException($"{label}: offered chat.v1.msgpack, the server named back {(chosen is null ? "no subprotocol" : "'" + chosen + "'")} (section 3)");
         }
 
         var raw = new RawSocket(socket, timeout, label, spoken);
