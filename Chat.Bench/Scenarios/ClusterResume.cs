@@ -9,7 +9,10 @@ namespace Chat.Bench.Scenarios;
 /// <summary>What a node's death did to the clients sending through the balancer.</summary>
 /// <param name="Affected">Clients whose connection was on the killed node (they went to reconnecting).</param>
 /// <param name="Resume">Per affected client, from the kill to its first ack after reconnecting elsewhere.</param>
-internal sealed record ResumeOutcome(int Clients, int Affected, Latency Resume, long Acked, long AckedNotStored, long Duplicated, long GaveUp, int NotResumed);
+/// <param name="Reconnect">Per affected client, from the kill to its connection to another node (its welcome).</param>
+/// <param name="Nacks">The nacks the affected clients got after the kill, by code: what a resend waited through.</param>
+internal sealed record ResumeOutcome(int Clients, int Affected, Latency Resume, Latency Reconnect, IReadOnlyDictionary<string, long> Nacks,
+    long Acked, long AckedNotStored, long Duplicated, long GaveUp, int NotResumed);
 
 /// <summary>
 /// A node killed (SIGKILL) under clients that send through nginx: each client (the ChatClient library, as an
@@ -33,6 +36,8 @@ internal static class ClusterResume
         // Per client: when it went to reconnecting after the kill, and when its first ack after that arrived.
         var reconnecting = new ConcurrentDictionary<int, long>();
         var resumed = new ConcurrentDictionary<int, long>();
+        var reconnected = new ConcurrentDictionary<int, long>();
+        var nacks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var outcomes = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         long killedAt = long.MaxValue;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -58,6 +63,18 @@ internal static class ClusterResume
                     if (state == ChatClientState.Reconnecting && Clock.Now >= Volatile.Read(ref killedAt))
                     {
                         reconnecting.TryAdd(index, Clock.Now);
+                    }
+                    else if (state == ChatClientState.Connected && reconnecting.ContainsKey(index))
+                    {
+                        reconnected.TryAdd(index, Clock.Now);
+                    }
+                };
+                client.RawFrameReceived += text =>
+                {
+                    if (reconnecting.ContainsKey(index) && text.Contains("\"nack\"", StringComparison.Ordinal)
+                        && System.Text.Json.Nodes.JsonNode.Parse(text)?["code"]?.GetValue<string>() is { } code)
+                    {
+                        nacks.AddOrUpdate(code, 1, (_, n) => n + 1);
                     }
                 };
                 await client.ConnectAsync(cancellationToken);
@@ -115,6 +132,12 @@ internal static class ClusterResume
                 resume.RecordTicks(killedAt, at);
             }
 
+            var reconnect = new Latency();
+            foreach (var at in reconnected.Values)
+            {
+                reconnect.RecordTicks(killedAt, at);
+            }
+
             status("resume: reading every room back");
             long notStored = 0, duplicated = 0;
             foreach (var (_, token, room) in sessions)
@@ -124,7 +147,7 @@ internal static class ClusterResume
                 notStored += outcomes.Count(o => o.Value && o.Key.StartsWith(room[1..] + "-", StringComparison.Ordinal) && !stored.ContainsKey(o.Key));
             }
 
-            return new ResumeOutcome(clients, reconnecting.Count, resume, outcomes.Count(o => o.Value), notStored, duplicated, outcomes.Count(o => !o.Value),
+            return new ResumeOutcome(clients, reconnecting.Count, resume, reconnect, nacks, outcomes.Count(o => o.Value), notStored, duplicated, outcomes.Count(o => !o.Value),
                 reconnecting.Keys.Count(i => !resumed.ContainsKey(i)));
         }
         finally

@@ -105,6 +105,12 @@ internal static class ClusterScenario
                 ["gaveUp"] = resume.GaveUp,
             };
             resume.Resume.WriteTo(resumed, "resume");
+            resume.Reconnect.WriteTo(resumed, "reconnect");
+            foreach (var (code, count) in resume.Nacks)
+            {
+                resumed["nacks_" + code] = count;
+            }
+
             harness.Add(Result("resume", $"{victim.Name} killed under clients sending through nginx", clusterName, 1, resumed, [],
                 new() { ["clients"] = resume.Clients.ToString(CultureInfo.InvariantCulture) }));
         });
