@@ -126,17 +126,19 @@ internal static class ClusterResume
             await stop.CancelAsync();
             await Task.WhenAll(loops);
 
-            var resume = new Latency();
-            foreach (var at in resumed.Values)
+            Latency SinceKill(IEnumerable<long> times)
             {
-                resume.RecordTicks(killedAt, at);
+                var latency = new Latency();
+                foreach (var at in times)
+                {
+                    latency.RecordTicks(killedAt, at);
+                }
+
+                return latency;
             }
 
-            var reconnect = new Latency();
-            foreach (var at in reconnected.Values)
-            {
-                reconnect.RecordTicks(killedAt, at);
-            }
+            var resume = SinceKill(resumed.Values);
+            var reconnect = SinceKill(reconnected.Values);
 
             status("resume: reading every room back");
             long notStored = 0, duplicated = 0;

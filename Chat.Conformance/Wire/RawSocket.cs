@@ -421,7 +421,7 @@ internal sealed class RawSocket : IAsyncDisposable
         else if (Codec == Codec.MessagePack)
         {
             frame = MessagePackNodes.Decode(bytes, out violation);
-            if (frame is not null && (frame["type"] is not JsonValue t || !t.TryGetValue<string>(out _)))
+            if (frame is not null && frame.Type() is null)
             {
                 violation = $"a frame without a string type: {frame.Show()}";
                 frame = null;
@@ -438,7 +438,7 @@ internal sealed class RawSocket : IAsyncDisposable
                 }
 
                 frame = JsonNode.Parse(bytes) as JsonObject;
-                if (frame is null || frame["type"] is not JsonValue t || !t.TryGetValue<string>(out _))
+                if (frame is null || frame.Type() is null)
                 {
                     violation = $"a frame that is not an object with a string type: {Json.Clip(text)}";
                     frame = null;
